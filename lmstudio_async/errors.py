@@ -1,0 +1,144 @@
+"""Exceptions and warnings, named as in the official ``lmstudio`` SDK so that code moving
+over keeps its ``except`` clauses.
+
+Every message says what went wrong and, where we can tell, what to do about it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .protocol.errors import SerializedLMSExtendedError
+
+__all__ = [
+    "LMStudioError",
+    "LMStudioOSError",
+    "LMStudioRuntimeError",
+    "LMStudioValueError",
+    "LMStudioClientError",
+    "LMStudioServerError",
+    "LMStudioModelNotFoundError",
+    "LMStudioPresetNotFoundError",
+    "LMStudioPredictionError",
+    "LMStudioCancelledError",
+    "LMStudioChannelClosedError",
+    "LMStudioTimeoutError",
+    "LMStudioWebsocketError",
+    "LMStudioAuthenticationError",
+    "LMStudioUnknownMessageWarning",
+]
+
+
+class LMStudioError(Exception):
+    """Base of every error this SDK raises."""
+
+
+class LMStudioOSError(OSError, LMStudioError):
+    """An operating-system level failure (e.g. reading a local file to upload)."""
+
+
+class LMStudioRuntimeError(RuntimeError, LMStudioError):
+    """The SDK was used in a state that does not allow the operation."""
+
+
+class LMStudioValueError(ValueError, LMStudioError):
+    """A value given to the SDK is invalid; raised before anything is sent."""
+
+
+class LMStudioClientError(LMStudioError):
+    """The client could not do what was asked (server unreachable, nothing loaded, ...)."""
+
+
+class LMStudioServerError(LMStudioError):
+    """The server reported an error.
+
+    ``title``, ``cause`` and ``suggestion`` are the server's own words; ``code``
+    is its ``displayData.code`` classification when it sent one.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        title: str | None = None,
+        cause: str | None = None,
+        suggestion: str | None = None,
+        code: str | None = None,
+        details: SerializedLMSExtendedError | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.title = title
+        self.cause = cause
+        self.suggestion = suggestion
+        self.code = code
+        self.details = details
+
+    @classmethod
+    def from_wire(cls, prefix: str, error: SerializedLMSExtendedError) -> LMStudioServerError:
+        """Build the most specific error class for a serialized server error."""
+        from .protocol.errors import CODE_PRESET_NOT_FOUND, MODEL_NOT_FOUND_CODES
+
+        code = error.code
+        error_cls: type[LMStudioServerError] = cls
+        if code in MODEL_NOT_FOUND_CODES:
+            error_cls = LMStudioModelNotFoundError
+        elif code == CODE_PRESET_NOT_FOUND:
+            error_cls = LMStudioPresetNotFoundError
+        return error_cls(
+            f"{prefix} error: {format_server_error(error)}",
+            title=error.title,
+            cause=error.cause,
+            suggestion=error.suggestion,
+            code=code,
+            details=error,
+        )
+
+
+def format_server_error(error: SerializedLMSExtendedError) -> str:
+    """Render a server error as readable text: title, then cause and suggestion."""
+    header = error.title
+    if error.root_title and error.root_title != error.title:
+        header = f"{error.root_title}: {error.title}"
+    parts = [header]
+    if error.cause:
+        parts.append(f"  Cause: {error.cause}")
+    if error.suggestion:
+        parts.append(f"  Suggestion: {error.suggestion}")
+    return "\n".join(parts)
+
+
+class LMStudioModelNotFoundError(LMStudioServerError):
+    """No downloaded or loaded model matches what was asked for."""
+
+
+class LMStudioPresetNotFoundError(LMStudioServerError):
+    """No preset matches the given preset identifier."""
+
+
+class LMStudioPredictionError(LMStudioServerError):
+    """A prediction failed on the server."""
+
+
+class LMStudioAuthenticationError(LMStudioServerError):
+    """The server refused the client's credentials (API token)."""
+
+
+class LMStudioCancelledError(LMStudioError):
+    """The operation was cancelled at the caller's request."""
+
+
+class LMStudioChannelClosedError(LMStudioServerError):
+    """The server closed a channel before sending its result."""
+
+
+class LMStudioTimeoutError(LMStudioError, TimeoutError):
+    """The server did not answer in time. Also a built-in ``TimeoutError``."""
+
+
+class LMStudioWebsocketError(LMStudioError):
+    """The websocket to the server failed or closed while a call or stream was pending."""
+
+
+class LMStudioUnknownMessageWarning(UserWarning):
+    """The server sent a message this SDK release does not understand; it was skipped."""

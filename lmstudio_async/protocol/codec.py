@@ -1,0 +1,119 @@
+"""Encoders and decoders, built once per type and reused for every message.
+
+Decoding what the *other side* sent is lenient: an unknown message type, or a
+known one this release cannot parse, becomes an
+:class:`~lmstudio_async.errors.LMStudioUnknownMessageWarning` and is skipped,
+instead of tearing down the connection.
+"""
+
+from __future__ import annotations
+
+import warnings
+from functools import lru_cache
+from typing import Any, Generic, TypeVar
+
+import msgspec
+
+from ..errors import LMStudioUnknownMessageWarning
+from .base import EMPTY_RAW, Raw
+from .envelopes import AuthPacket, AuthResult, ClientMessage, ServerMessage
+
+__all__ = [
+    "encode",
+    "to_raw",
+    "Decoder",
+    "LenientDecoder",
+    "decoder_for",
+    "lenient_decoder_for",
+    "SERVER_MESSAGE_DECODER",
+    "CLIENT_MESSAGE_DECODER",
+    "AUTH_PACKET_DECODER",
+    "AUTH_RESULT_DECODER",
+]
+
+T = TypeVar("T")
+
+_ENCODER = msgspec.json.Encoder()
+#: Encode any wire value (struct, list, dict...) to JSON bytes.
+encode = _ENCODER.encode
+
+
+def to_raw(value: Any) -> Raw:
+    """Encode a payload for an envelope field; ``None`` means "absent"."""
+    if value is None:
+        return EMPTY_RAW
+    if isinstance(value, Raw):
+        return value
+    return Raw(_ENCODER.encode(value))
+
+
+class _TypeTag(msgspec.Struct):
+    type: Any = None
+
+
+_TYPE_TAG_DECODER = msgspec.json.Decoder(_TypeTag)
+
+
+def message_type_of(data: bytes | str | Raw) -> str:
+    """The ``type`` field of a JSON object, as text, for error messages and logs."""
+    try:
+        tag = _TYPE_TAG_DECODER.decode(data)
+    except msgspec.DecodeError:
+        return "<not a JSON object>"
+    return str(tag.type)
+
+
+class Decoder(Generic[T]):
+    """A strict decoder for one type: raises :class:`msgspec.DecodeError` on bad input."""
+
+    __slots__ = ("_decoder", "type")
+
+    def __init__(self, type_: Any) -> None:
+        self.type = type_
+        self._decoder: msgspec.json.Decoder[T] = msgspec.json.Decoder(type_)
+
+    def decode(self, data: bytes | str | Raw) -> T:
+        return self._decoder.decode(data)
+
+
+class LenientDecoder(Decoder[T]):
+    """Decodes packets from the other side; what it cannot parse is warned about and skipped."""
+
+    __slots__ = ("context",)
+
+    def __init__(self, type_: Any, context: str) -> None:
+        super().__init__(type_)
+        self.context = context
+
+    def decode_or_warn(self, data: bytes | str | Raw) -> T | None:
+        try:
+            return self._decoder.decode(data)
+        except msgspec.DecodeError as exc:
+            warnings.warn(
+                f"Skipped a {self.context} message of type {message_type_of(data)!r} "
+                f"that this SDK cannot parse ({exc}). The server may be newer than this SDK.",
+                LMStudioUnknownMessageWarning,
+                stacklevel=2,
+            )
+            return None
+
+
+@lru_cache(maxsize=None)
+def decoder_for(type_: Any) -> Decoder[Any]:
+    """The shared strict decoder for ``type_``."""
+    return Decoder(type_)
+
+
+@lru_cache(maxsize=None)
+def lenient_decoder_for(type_: Any, context: str) -> LenientDecoder[Any]:
+    """The shared lenient decoder for ``type_`` (``context`` names it in warnings)."""
+    return LenientDecoder(type_, context)
+
+
+SERVER_MESSAGE_DECODER: LenientDecoder[ServerMessage] = LenientDecoder(
+    ServerMessage, "server envelope"
+)
+CLIENT_MESSAGE_DECODER: Decoder[ClientMessage] = Decoder(ClientMessage)
+AUTH_PACKET_DECODER: Decoder[AuthPacket] = Decoder(AuthPacket)
+AUTH_RESULT_DECODER: Decoder[AuthResult] = Decoder(AuthResult)
+

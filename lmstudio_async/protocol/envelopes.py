@@ -1,0 +1,213 @@
+"""Auth packets and the envelope messages that carry everything else (PROTOCOL.md 2 and 3).
+
+Payloads (``message``, ``parameter``, ``result``, ``creationParameter``) are kept
+as :class:`msgspec.Raw`: the reader task only routes by id, and the receiver of a
+payload decodes it with the one type it expects. Encode a payload with
+:func:`lmstudio_async.protocol.codec.to_raw`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final, Union
+
+import msgspec
+
+from .base import EMPTY_RAW, Raw, WireStruct
+from .errors import SerializedLMSExtendedError
+
+__all__ = [
+    "AUTH_VERSION",
+    "AuthPacket",
+    "AuthResult",
+    "Envelope",
+    "ChannelCreate",
+    "ChannelSend",
+    "ChannelAck",
+    "ChannelClose",
+    "ChannelError",
+    "RpcCall",
+    "RpcResult",
+    "RpcError",
+    "SignalSubscribe",
+    "SignalUnsubscribe",
+    "WritableSignalSubscribe",
+    "WritableSignalUnsubscribe",
+    "WritableSignalUpdate",
+    "SignalUpdate",
+    "SignalError",
+    "WritableSignalError",
+    "CommunicationWarning",
+    "KeepAlive",
+    "KeepAliveAck",
+    "ClientMessage",
+    "ServerMessage",
+]
+
+AUTH_VERSION: Final = 1
+
+
+class AuthPacket(WireStruct, kw_only=True, omit_defaults=False):
+    """The first frame a client sends on every namespace socket."""
+
+    client_identifier: str
+    client_passkey: str
+    auth_version: int = AUTH_VERSION
+
+    def __repr__(self) -> str:  # never show the passkey
+        return f"AuthPacket(client_identifier={self.client_identifier!r}, client_passkey=<hidden>)"
+
+
+class AuthResult(WireStruct, kw_only=True):
+    """The server's first frame: success, or failure with a *plain string* error."""
+
+    success: bool
+    error: str | None = None
+
+
+class Envelope(WireStruct, tag_field="type", kw_only=True):
+    """Base of every post-auth message; discriminated by ``type``."""
+
+
+# --- channels ---------------------------------------------------------------
+
+
+class ChannelCreate(Envelope, tag="channelCreate", kw_only=True):
+    endpoint: str
+    channel_id: int
+    creation_parameter: Raw = EMPTY_RAW
+
+
+class ChannelSend(Envelope, tag="channelSend", kw_only=True):
+    """An in-channel packet, in either direction."""
+
+    channel_id: int
+    message: Raw = EMPTY_RAW
+    ack_id: int | None = None
+
+
+class ChannelAck(Envelope, tag="channelAck", kw_only=True):
+    channel_id: int
+    ack_id: int
+
+
+class ChannelClose(Envelope, tag="channelClose", kw_only=True):
+    channel_id: int
+
+
+class ChannelError(Envelope, tag="channelError", kw_only=True):
+    channel_id: int
+    error: SerializedLMSExtendedError = msgspec.field(default_factory=SerializedLMSExtendedError)
+
+
+# --- rpc ----------------------------------------------------------------------
+
+
+class RpcCall(Envelope, tag="rpcCall", kw_only=True):
+    endpoint: str
+    call_id: int
+    parameter: Raw = EMPTY_RAW
+
+
+class RpcResult(Envelope, tag="rpcResult", kw_only=True):
+    """A call's result; ``result`` is absent (empty) for void endpoints."""
+
+    call_id: int
+    result: Raw = EMPTY_RAW
+
+
+class RpcError(Envelope, tag="rpcError", kw_only=True):
+    call_id: int
+    error: SerializedLMSExtendedError = msgspec.field(default_factory=SerializedLMSExtendedError)
+
+
+# --- signals (accepted for completeness; no SDK endpoint uses them) ---------
+
+
+class SignalSubscribe(Envelope, tag="signalSubscribe", kw_only=True):
+    endpoint: str
+    subscribe_id: int
+    creation_parameter: Raw = EMPTY_RAW
+
+
+class SignalUnsubscribe(Envelope, tag="signalUnsubscribe", kw_only=True):
+    subscribe_id: int
+
+
+class WritableSignalSubscribe(Envelope, tag="writableSignalSubscribe", kw_only=True):
+    endpoint: str
+    subscribe_id: int
+    creation_parameter: Raw = EMPTY_RAW
+
+
+class WritableSignalUnsubscribe(Envelope, tag="writableSignalUnsubscribe", kw_only=True):
+    subscribe_id: int
+
+
+class WritableSignalUpdate(Envelope, tag="writableSignalUpdate", kw_only=True):
+    subscribe_id: int
+    patches: list[Any]
+    tags: list[str]
+
+
+class SignalUpdate(Envelope, tag="signalUpdate", kw_only=True):
+    subscribe_id: int
+    patches: list[Any]
+    tags: list[str]
+
+
+class SignalError(Envelope, tag="signalError", kw_only=True):
+    subscribe_id: int
+    error: SerializedLMSExtendedError = msgspec.field(default_factory=SerializedLMSExtendedError)
+
+
+class WritableSignalError(Envelope, tag="writableSignalError", kw_only=True):
+    subscribe_id: int
+    error: SerializedLMSExtendedError = msgspec.field(default_factory=SerializedLMSExtendedError)
+
+
+# --- connection-level -------------------------------------------------------
+
+
+class CommunicationWarning(Envelope, tag="communicationWarning", kw_only=True):
+    warning: str
+    kind: str | None = None
+
+
+class KeepAlive(Envelope, tag="keepAlive", kw_only=True):
+    pass
+
+
+class KeepAliveAck(Envelope, tag="keepAliveAck", kw_only=True):
+    pass
+
+
+#: Everything a client may send after authenticating.
+ClientMessage = Union[
+    ChannelCreate,
+    ChannelSend,
+    ChannelAck,
+    RpcCall,
+    SignalSubscribe,
+    SignalUnsubscribe,
+    WritableSignalSubscribe,
+    WritableSignalUnsubscribe,
+    WritableSignalUpdate,
+    CommunicationWarning,
+    KeepAlive,
+]
+
+#: Everything a server may send after authenticating.
+ServerMessage = Union[
+    ChannelSend,
+    ChannelAck,
+    ChannelClose,
+    ChannelError,
+    RpcResult,
+    RpcError,
+    SignalUpdate,
+    SignalError,
+    WritableSignalUpdate,
+    WritableSignalError,
+    CommunicationWarning,
+    KeepAliveAck,
+]

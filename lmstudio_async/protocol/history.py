@@ -1,0 +1,71 @@
+"""Chat history on the wire (PROTOCOL.md 8): messages tagged by ``role``, parts by ``type``."""
+
+from __future__ import annotations
+
+from typing import Any, Union
+
+from .base import WireStruct
+
+__all__ = [
+    "TextPart",
+    "FilePart",
+    "FunctionToolCallRequest",
+    "ToolCallRequestPart",
+    "ToolCallResultPart",
+    "SystemMessage",
+    "UserMessage",
+    "AssistantMessage",
+    "ToolMessage",
+    "ChatMessage",
+    "ChatHistoryData",
+]
+
+
+class TextPart(WireStruct, tag_field="type", tag="text", kw_only=True):
+    text: str
+
+
+class FilePart(WireStruct, tag_field="type", tag="file", kw_only=True):
+    name: str
+    identifier: str
+    size_bytes: int
+    file_type: str
+
+
+class FunctionToolCallRequest(WireStruct, tag_field="type", tag="function", kw_only=True):
+    name: str
+    id: str | None = None
+    arguments: dict[str, Any] | None = None
+
+
+class ToolCallRequestPart(WireStruct, tag_field="type", tag="toolCallRequest", kw_only=True):
+    tool_call_request: FunctionToolCallRequest
+
+
+class ToolCallResultPart(WireStruct, tag_field="type", tag="toolCallResult", kw_only=True):
+    content: str
+    tool_call_id: str | None = None
+    name: str | None = None
+
+
+class SystemMessage(WireStruct, tag_field="role", tag="system", kw_only=True):
+    content: list[Union[TextPart, FilePart]]
+
+
+class UserMessage(WireStruct, tag_field="role", tag="user", kw_only=True):
+    content: list[Union[TextPart, FilePart]]
+
+
+class AssistantMessage(WireStruct, tag_field="role", tag="assistant", kw_only=True):
+    content: list[Union[TextPart, FilePart, ToolCallRequestPart]]
+
+
+class ToolMessage(WireStruct, tag_field="role", tag="tool", kw_only=True):
+    content: list[ToolCallResultPart]
+
+
+ChatMessage = Union[SystemMessage, UserMessage, AssistantMessage, ToolMessage]
+
+
+class ChatHistoryData(WireStruct, kw_only=True):
+    messages: list[ChatMessage]

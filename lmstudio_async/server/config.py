@@ -1,0 +1,38 @@
+"""Settings of the local server, shared by the CLI, the in-process server and the pytest fixture."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = ["ServerConfig", "DEFAULT_HOST", "DEFAULT_PORT"]
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 1234
+
+
+@dataclass
+class ServerConfig:
+    host: str = DEFAULT_HOST
+    #: 0 picks a free port.
+    port: int = DEFAULT_PORT
+    engine: str = "scripted"
+    #: Full ``sk-lm-<id>:<passkey>`` tokens; when any is given, guests are refused.
+    api_tokens: list[str] = field(default_factory=list)
+    #: JSON file of extra downloaded models for the scripted engine's catalog.
+    catalog: Path | None = None
+    #: Reply length range (inclusive) of scripted predictions, in tokens.
+    reply_tokens: tuple[int, int] = (8, 64)
+    #: Delay between scripted tokens, in seconds (0 streams as fast as possible).
+    token_delay: float = 0.0
+    #: How long a scripted model load takes, in seconds (progress is spread over it).
+    load_time: float = 0.3
+    #: Unload previous JIT-loaded models when ``getOrLoad`` JIT-loads another (LM Studio's default).
+    jit_auto_evict: bool = True
+    #: Serve ``/lmstudio-test/*`` routes (fault injection, request log). Off by default.
+    test_control: bool = False
+    #: How long a socket may take to send its auth packet, in seconds.
+    auth_timeout: float = 10.0
+    #: Version reported by ``system/version``.
+    lmstudio_version: str = "0.3.31"
+    lmstudio_build: int = 1

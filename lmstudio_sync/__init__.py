@@ -1,0 +1,8 @@
+"""lmstudio-async's blocking API (generated from ``lmstudio_async``).
+
+The I/O-free parts (errors, wire types) are shared with the async package and
+re-exported here unchanged.
+"""
+
+from lmstudio_async._version import __version__
+from lmstudio_async.errors import *  # noqa: F403

@@ -9,7 +9,7 @@ instead of tearing down the connection.
 from __future__ import annotations
 
 import warnings
-from functools import lru_cache
+from functools import cache
 from typing import Any, Generic, TypeVar
 
 import msgspec
@@ -98,13 +98,13 @@ class LenientDecoder(Decoder[T]):
             return None
 
 
-@lru_cache(maxsize=None)
+@cache
 def decoder_for(type_: Any) -> Decoder[Any]:
     """The shared strict decoder for ``type_``."""
     return Decoder(type_)
 
 
-@lru_cache(maxsize=None)
+@cache
 def lenient_decoder_for(type_: Any, context: str) -> LenientDecoder[Any]:
     """The shared lenient decoder for ``type_`` (``context`` names it in warnings)."""
     return LenientDecoder(type_, context)
@@ -116,4 +116,3 @@ SERVER_MESSAGE_DECODER: LenientDecoder[ServerMessage] = LenientDecoder(
 CLIENT_MESSAGE_DECODER: Decoder[ClientMessage] = Decoder(ClientMessage)
 AUTH_PACKET_DECODER: Decoder[AuthPacket] = Decoder(AuthPacket)
 AUTH_RESULT_DECODER: Decoder[AuthResult] = Decoder(AuthResult)
-

@@ -8,7 +8,7 @@ payload decodes it with the one type it expects. Encode a payload with
 
 from __future__ import annotations
 
-from typing import Any, Final, Union
+from typing import Any, Final
 
 import msgspec
 
@@ -182,32 +182,32 @@ class KeepAliveAck(Envelope, tag="keepAliveAck", kw_only=True):
 
 
 #: Everything a client may send after authenticating.
-ClientMessage = Union[
-    ChannelCreate,
-    ChannelSend,
-    ChannelAck,
-    RpcCall,
-    SignalSubscribe,
-    SignalUnsubscribe,
-    WritableSignalSubscribe,
-    WritableSignalUnsubscribe,
-    WritableSignalUpdate,
-    CommunicationWarning,
-    KeepAlive,
-]
+ClientMessage = (
+    ChannelCreate
+    | ChannelSend
+    | ChannelAck
+    | RpcCall
+    | SignalSubscribe
+    | SignalUnsubscribe
+    | WritableSignalSubscribe
+    | WritableSignalUnsubscribe
+    | WritableSignalUpdate
+    | CommunicationWarning
+    | KeepAlive
+)
 
 #: Everything a server may send after authenticating.
-ServerMessage = Union[
-    ChannelSend,
-    ChannelAck,
-    ChannelClose,
-    ChannelError,
-    RpcResult,
-    RpcError,
-    SignalUpdate,
-    SignalError,
-    WritableSignalUpdate,
-    WritableSignalError,
-    CommunicationWarning,
-    KeepAliveAck,
-]
+ServerMessage = (
+    ChannelSend
+    | ChannelAck
+    | ChannelClose
+    | ChannelError
+    | RpcResult
+    | RpcError
+    | SignalUpdate
+    | SignalError
+    | WritableSignalUpdate
+    | WritableSignalError
+    | CommunicationWarning
+    | KeepAliveAck
+)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Union
+from typing import Any
 
 from .base import WireStruct
 
@@ -49,22 +49,22 @@ class ToolCallResultPart(WireStruct, tag_field="type", tag="toolCallResult", kw_
 
 
 class SystemMessage(WireStruct, tag_field="role", tag="system", kw_only=True):
-    content: list[Union[TextPart, FilePart]]
+    content: list[TextPart | FilePart]
 
 
 class UserMessage(WireStruct, tag_field="role", tag="user", kw_only=True):
-    content: list[Union[TextPart, FilePart]]
+    content: list[TextPart | FilePart]
 
 
 class AssistantMessage(WireStruct, tag_field="role", tag="assistant", kw_only=True):
-    content: list[Union[TextPart, FilePart, ToolCallRequestPart]]
+    content: list[TextPart | FilePart | ToolCallRequestPart]
 
 
 class ToolMessage(WireStruct, tag_field="role", tag="tool", kw_only=True):
     content: list[ToolCallResultPart]
 
 
-ChatMessage = Union[SystemMessage, UserMessage, AssistantMessage, ToolMessage]
+ChatMessage = SystemMessage | UserMessage | AssistantMessage | ToolMessage
 
 
 class ChatHistoryData(WireStruct, kw_only=True):

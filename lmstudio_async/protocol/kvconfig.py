@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from .base import WireStruct
 
@@ -32,7 +32,7 @@ KVConfigLayerName = Literal[
     "modelDefault",
     "hardware",
 ]
-KV_CONFIG_LAYER_NAMES: frozenset[str] = frozenset(KVConfigLayerName.__args__)
+KV_CONFIG_LAYER_NAMES: frozenset[str] = frozenset(get_args(KVConfigLayerName))
 
 
 class KVConfigField(WireStruct, kw_only=True):

@@ -6,8 +6,6 @@ must accept both families in both channels.
 
 from __future__ import annotations
 
-from typing import Union
-
 from .base import WireStruct
 from .kvconfig import KVConfigStack
 from .models import ModelInfo, ModelInstanceInfo
@@ -71,7 +69,9 @@ class StartLoading(WireStruct, tag_field="type", tag="startLoading", kw_only=Tru
     info: ModelInfo
 
 
-class UnloadingOtherJITModel(WireStruct, tag_field="type", tag="unloadingOtherJITModel", kw_only=True):
+class UnloadingOtherJITModel(
+    WireStruct, tag_field="type", tag="unloadingOtherJITModel", kw_only=True
+):
     # May be an instance of the other domain (cross-domain auto-evict).
     info: ModelInstanceInfo
 
@@ -84,18 +84,18 @@ class LoadSucceeded(WireStruct, tag_field="type", tag="loadSuccess", kw_only=Tru
     info: ModelInstanceInfo
 
 
-LoadModelPacket = Union[LoadResolved, LoadProgress, LoadSuccess]
-GetOrLoadPacket = Union[
-    AlreadyLoaded, StartLoading, UnloadingOtherJITModel, GetOrLoadProgress, LoadSucceeded
-]
+LoadModelPacket = LoadResolved | LoadProgress | LoadSuccess
+GetOrLoadPacket = (
+    AlreadyLoaded | StartLoading | UnloadingOtherJITModel | GetOrLoadProgress | LoadSucceeded
+)
 #: What a client accepts in either loading channel.
-LoadingPacket = Union[
-    LoadResolved,
-    LoadProgress,
-    LoadSuccess,
-    AlreadyLoaded,
-    StartLoading,
-    UnloadingOtherJITModel,
-    GetOrLoadProgress,
-    LoadSucceeded,
-]
+LoadingPacket = (
+    LoadResolved
+    | LoadProgress
+    | LoadSuccess
+    | AlreadyLoaded
+    | StartLoading
+    | UnloadingOtherJITModel
+    | GetOrLoadProgress
+    | LoadSucceeded
+)

@@ -7,7 +7,7 @@ break parsing. The ``Literal`` aliases below list the values known today.
 
 from __future__ import annotations
 
-from typing import Literal, Union
+from typing import Literal
 
 from .base import UNSET, UnsetType, WireStruct
 
@@ -47,11 +47,13 @@ class QuerySpecifier(WireStruct, tag_field="type", tag="query", kw_only=True):
     query: ModelQuery
 
 
-class InstanceReferenceSpecifier(WireStruct, tag_field="type", tag="instanceReference", kw_only=True):
+class InstanceReferenceSpecifier(
+    WireStruct, tag_field="type", tag="instanceReference", kw_only=True
+):
     instance_reference: str
 
 
-ModelSpecifier = Union[QuerySpecifier, InstanceReferenceSpecifier]
+ModelSpecifier = QuerySpecifier | InstanceReferenceSpecifier
 
 
 class Quantization(WireStruct, kw_only=True):
@@ -76,7 +78,7 @@ class _ModelInfoFields(WireStruct, kw_only=True):
     variants: list[str] | None = None
     selected_variant: str | None = None
     # Present-but-null in JS HEAD ("local"); absent from older servers.
-    device_identifier: str | None | UnsetType = UNSET
+    device_identifier: str | UnsetType | None = UNSET
 
 
 class LlmInfo(_ModelInfoFields, tag_field="type", tag="llm", kw_only=True):
@@ -90,7 +92,7 @@ class EmbeddingModelInfo(_ModelInfoFields, tag_field="type", tag="embedding", kw
     """A downloaded embedding model."""
 
 
-ModelInfo = Union[LlmInfo, EmbeddingModelInfo]
+ModelInfo = LlmInfo | EmbeddingModelInfo
 
 
 # Instance infos add 5.3's fields. msgspec allows only one field-carrying base,
@@ -103,8 +105,8 @@ class LlmInstanceInfo(LlmInfo, kw_only=True, tag="llm"):
     identifier: str
     instance_reference: str
     context_length: int
-    ttl_ms: int | None | UnsetType = UNSET
-    last_used_time: int | float | None | UnsetType = UNSET
+    ttl_ms: int | UnsetType | None = UNSET
+    last_used_time: int | float | UnsetType | None = UNSET
 
 
 class EmbeddingModelInstanceInfo(EmbeddingModelInfo, kw_only=True, tag="embedding"):
@@ -113,9 +115,9 @@ class EmbeddingModelInstanceInfo(EmbeddingModelInfo, kw_only=True, tag="embeddin
     identifier: str
     instance_reference: str
     context_length: int
-    ttl_ms: int | None | UnsetType = UNSET
-    last_used_time: int | float | None | UnsetType = UNSET
+    ttl_ms: int | UnsetType | None = UNSET
+    last_used_time: int | float | UnsetType | None = UNSET
 
 
-ModelInstanceInfo = Union[LlmInstanceInfo, EmbeddingModelInstanceInfo]
+ModelInstanceInfo = LlmInstanceInfo | EmbeddingModelInstanceInfo
 AnyModelInstanceInfo = ModelInstanceInfo

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal, Union
+from typing import Literal
 
 from .base import WireStruct
 from .errors import SerializedLMSExtendedError
@@ -109,7 +109,9 @@ class PromptProcessingProgressPacket(
     details: PromptProcessingDetails | None = None
 
 
-class ToolCallGenerationStart(WireStruct, tag_field="type", tag="toolCallGenerationStart", kw_only=True):
+class ToolCallGenerationStart(
+    WireStruct, tag_field="type", tag="toolCallGenerationStart", kw_only=True
+):
     tool_call_id: str | None = None
 
 
@@ -125,12 +127,16 @@ class ToolCallGenerationArgumentFragmentGenerated(
     content: str
 
 
-class ToolCallGenerationEnd(WireStruct, tag_field="type", tag="toolCallGenerationEnd", kw_only=True):
+class ToolCallGenerationEnd(
+    WireStruct, tag_field="type", tag="toolCallGenerationEnd", kw_only=True
+):
     tool_call_request: FunctionToolCallRequest
     raw_content: str | None = None
 
 
-class ToolCallGenerationFailed(WireStruct, tag_field="type", tag="toolCallGenerationFailed", kw_only=True):
+class ToolCallGenerationFailed(
+    WireStruct, tag_field="type", tag="toolCallGenerationFailed", kw_only=True
+):
     error: SerializedLMSExtendedError
     raw_content: str | None = None
 
@@ -148,14 +154,14 @@ class PredictionErrorPacket(WireStruct, tag_field="type", tag="error", kw_only=T
     error: SerializedLMSExtendedError
 
 
-PredictPacket = Union[
-    FragmentPacket,
-    PromptProcessingProgressPacket,
-    ToolCallGenerationStart,
-    ToolCallGenerationNameReceived,
-    ToolCallGenerationArgumentFragmentGenerated,
-    ToolCallGenerationEnd,
-    ToolCallGenerationFailed,
-    PredictionSuccess,
-    PredictionErrorPacket,
-]
+PredictPacket = (
+    FragmentPacket
+    | PromptProcessingProgressPacket
+    | ToolCallGenerationStart
+    | ToolCallGenerationNameReceived
+    | ToolCallGenerationArgumentFragmentGenerated
+    | ToolCallGenerationEnd
+    | ToolCallGenerationFailed
+    | PredictionSuccess
+    | PredictionErrorPacket
+)

@@ -40,6 +40,12 @@ __all__ = [
     "DownloadProgressPacket",
     "DownloadStartFinalizingPacket",
     "DownloadSuccessPacket",
+    "SystemInfoResult",
+    "ListDownloadedModelVariantsParameter",
+    "PredictionInputLogData",
+    "DiagnosticsLogEvent",
+    "StreamLogsLogPacket",
+    "StreamLogsStopPacket",
 ]
 
 
@@ -190,9 +196,50 @@ class DownloadProgressPacket(WireStruct, tag_field="type", tag="downloadProgress
     update: DownloadProgressUpdate
 
 
-class DownloadStartFinalizingPacket(WireStruct, tag_field="type", tag="startFinalizing", kw_only=True):
+class DownloadStartFinalizingPacket(
+    WireStruct, tag_field="type", tag="startFinalizing", kw_only=True
+):
     pass
 
 
 class DownloadSuccessPacket(WireStruct, tag_field="type", tag="success", kw_only=True):
     default_identifier: str
+
+
+class SystemInfoResult(WireStruct, kw_only=True):
+    """``system/info`` (JS HEAD)."""
+
+    pid: int
+    is_daemon: bool
+    version: str
+
+
+class ListDownloadedModelVariantsParameter(WireStruct, kw_only=True):
+    model_key: str
+
+
+# --- diagnostics/streamLogs (a channel) ----------------------------------------
+
+
+class PredictionInputLogData(
+    WireStruct, tag_field="type", tag="llm.prediction.input", kw_only=True
+):
+    """The only log event kind known today: the formatted input of a prediction."""
+
+    model_path: str
+    model_identifier: str
+    input: str
+
+
+class DiagnosticsLogEvent(WireStruct, kw_only=True):
+    #: Unix time in milliseconds.
+    timestamp: float
+    data: PredictionInputLogData
+
+
+class StreamLogsLogPacket(WireStruct, tag_field="type", tag="log", kw_only=True):
+    log: DiagnosticsLogEvent
+
+
+class StreamLogsStopPacket(WireStruct, tag_field="type", tag="stop", kw_only=True):
+    """Client to server: stop streaming logs."""

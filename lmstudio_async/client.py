@@ -1,0 +1,263 @@
+"""``AsyncClient``: the entry point of the async API."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from types import TracebackType
+from typing import Any, Final, TypeVar, cast
+
+import aiohttp
+import msgspec
+from typing_extensions import Self
+
+from .errors import LMStudioClientError, LMStudioRuntimeError, LMStudioValueError
+from .listing import ModelNamespace, check_model_namespace, decode_each
+from .protocol import LenientDecoder, ModelInfo, ModelInstanceInfo, Raw, decoder_for
+from .system import AsyncSystemNamespace
+from .transport.channel import Channel
+from .transport.connection import NamespaceConnection
+from .transport.credentials import resolve_credentials
+from .transport.hosts import ApiHost, discover_api_host, parse_api_host, probe_api_host
+
+__all__ = ["AsyncClient", "DEFAULT_TIMEOUT", "DEFAULT_CONNECT_TIMEOUT", "check_timeout"]
+
+T = TypeVar("T")
+
+#: Longest wait, in seconds, for any one answer from the server (an RPC result, the
+#: next packet of a stream). Generous, because a busy server can be slow, but finite.
+DEFAULT_TIMEOUT: Final = 60.0
+#: Longest wait to open and authenticate a websocket.
+DEFAULT_CONNECT_TIMEOUT: Final = 10.0
+
+
+def check_timeout(value: float, name: str = "timeout") -> float:
+    """Validate a timeout in seconds (``math.inf`` disables it)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
+        raise LMStudioValueError(f"{name} must be a number of seconds, not {value!r}.")
+    if value <= 0:
+        raise LMStudioValueError(
+            f"{name} must be positive, not {value!r}; use math.inf to wait without limit."
+        )
+    return float(value)
+
+
+class AsyncClient:
+    """A connection to LM Studio (or any LM Studio-compatible server).
+
+    ``api_host`` is ``"host:port"``; without it the client looks for LM Studio on
+    this machine (its SDK ports, then 1234). The API token comes from
+    ``api_token``, else ``LM_API_TOKEN`` (or ``LMSTUDIO_API_TOKEN``); without one
+    the client connects as a guest. Websockets open lazily, one per namespace,
+    on first use; after a lost connection the next call reconnects.
+
+    ``timeout`` bounds every wait for the server (seconds; ``math.inf`` for none);
+    most methods also take a per-call ``timeout``.
+
+    Use it as ``async with AsyncClient() as client:``, or call :meth:`aclose`.
+    """
+
+    def __init__(
+        self,
+        api_host: str | None = None,
+        *,
+        api_token: str | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+    ) -> None:
+        self._api_host: ApiHost | None = parse_api_host(api_host) if api_host is not None else None
+        self._credentials = resolve_credentials(api_token)
+        self._timeout = check_timeout(timeout)
+        self._connect_timeout = check_timeout(connect_timeout, "connect_timeout")
+        self._session: aiohttp.ClientSession | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._connections: dict[str, NamespaceConnection] = {}
+        self._connect_locks: dict[str, asyncio.Lock] = {}
+        self._host_lock: asyncio.Lock | None = None
+        self._closed = False
+        self.system = AsyncSystemNamespace(self)
+
+    def __repr__(self) -> str:
+        host = str(self._api_host) if self._api_host is not None else "<not yet discovered>"
+        who = "api token" if self._credentials.from_token else "guest"
+        return f"<AsyncClient api_host={host!r} auth={who} timeout={self._timeout:g}>"
+
+    # --- lifecycle ----------------------------------------------------------------
+
+    async def __aenter__(self) -> Self:
+        self._check_usable()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close every websocket and the HTTP session. Idempotent."""
+        self._closed = True
+        connections = list(self._connections.values())
+        self._connections.clear()
+        try:
+            await asyncio.gather(*(c.aclose() for c in connections))
+        finally:
+            session, self._session = self._session, None
+            if session is not None:
+                await session.close()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    @property
+    def api_host(self) -> str | None:
+        """``host:port`` of the server, or ``None`` until discovery has run."""
+        return str(self._api_host) if self._api_host is not None else None
+
+    @property
+    def timeout(self) -> float:
+        """The default timeout, in seconds, for every wait on the server."""
+        return self._timeout
+
+    def _check_usable(self) -> asyncio.AbstractEventLoop:
+        if self._closed:
+            raise LMStudioRuntimeError("This AsyncClient is closed; create a new one.")
+        loop = asyncio.get_running_loop()
+        if self._loop is None:
+            self._loop = loop
+        elif self._loop is not loop:
+            raise LMStudioRuntimeError(
+                "This AsyncClient belongs to another event loop. Create one client per "
+                "event loop (or use lmstudio_sync, whose clients run their own loop)."
+            )
+        return loop
+
+    def _get_session(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            self._session = aiohttp.ClientSession()
+        return self._session
+
+    # --- discovery ----------------------------------------------------------------
+
+    async def resolve_api_host(self) -> str:
+        """The server's ``host:port``, discovering a local LM Studio if none was given."""
+        self._check_usable()
+        if self._api_host is None:
+            if self._host_lock is None:
+                self._host_lock = asyncio.Lock()
+            async with self._host_lock:
+                if self._api_host is None:
+                    self._api_host = await discover_api_host(self._get_session())
+        return str(self._api_host)
+
+    @staticmethod
+    async def is_valid_api_host(api_host: str) -> bool:
+        """Whether an LM Studio API server answers at ``api_host``."""
+        async with aiohttp.ClientSession() as session:
+            return await probe_api_host(session, parse_api_host(api_host))
+
+    @staticmethod
+    async def find_default_local_api_host() -> str | None:
+        """The ``host:port`` of LM Studio on this machine, or ``None`` if none answers."""
+        async with aiohttp.ClientSession() as session:
+            try:
+                return str(await discover_api_host(session))
+            except LMStudioClientError:
+                return None
+
+    # --- plumbing shared by the namespaces ----------------------------------------------
+
+    def _timeout_for(self, timeout: float | None) -> float:
+        return self._timeout if timeout is None else check_timeout(timeout)
+
+    async def _connection(self, namespace: str) -> NamespaceConnection:
+        connection = self._connections.get(namespace)
+        if connection is not None and connection.is_open:
+            return connection
+        self._check_usable()
+        lock = self._connect_locks.get(namespace)
+        if lock is None:
+            lock = self._connect_locks[namespace] = asyncio.Lock()
+        async with lock:
+            connection = self._connections.get(namespace)
+            if connection is not None and connection.is_open:
+                return connection
+            if connection is not None:  # lost earlier: replace it
+                await connection.aclose()
+            await self.resolve_api_host()
+            assert self._api_host is not None
+            connection = NamespaceConnection(
+                namespace=namespace,
+                api_host=self._api_host,
+                credentials=self._credentials,
+                session=self._get_session(),
+            )
+            await connection.connect(self._connect_timeout)
+            if self._closed:  # closed while we were connecting
+                await connection.aclose()
+                raise LMStudioRuntimeError("This AsyncClient was closed while connecting.")
+            self._connections[namespace] = connection
+            return connection
+
+    async def _call_raw(
+        self, namespace: str, endpoint: str, parameter: Any = None, *, timeout: float | None = None
+    ) -> Raw:
+        connection = await self._connection(namespace)
+        return await connection.call(endpoint, parameter, self._timeout_for(timeout))
+
+    async def _call(
+        self,
+        namespace: str,
+        endpoint: str,
+        parameter: Any,
+        result_type: type[T],
+        *,
+        timeout: float | None = None,
+    ) -> T:
+        """One RPC whose result must decode as ``result_type``."""
+        raw = await self._call_raw(namespace, endpoint, parameter, timeout=timeout)
+        try:
+            return cast(T, decoder_for(cast(Any, result_type)).decode(raw))
+        except msgspec.DecodeError as exc:
+            raise LMStudioClientError(
+                f"LM Studio's answer to {namespace}/{endpoint} does not have the expected "
+                f"form ({exc}). The server may be incompatible with this SDK release."
+            ) from exc
+
+    async def _open_channel(
+        self,
+        namespace: str,
+        endpoint: str,
+        creation_parameter: Any,
+        decoder: LenientDecoder[T],
+        *,
+        timeout: float | None = None,
+    ) -> Channel[T]:
+        connection = await self._connection(namespace)
+        return await connection.open_channel(
+            endpoint, creation_parameter, decoder, self._timeout_for(timeout)
+        )
+
+    # --- model listings -------------------------------------------------------------
+
+    async def list_loaded_models(
+        self, namespace: ModelNamespace | None = None, *, timeout: float | None = None
+    ) -> list[ModelInstanceInfo]:
+        """Every loaded model instance (LLMs, then embedding models), or those of one namespace."""
+        namespaces = check_model_namespace(namespace)
+        raws = await asyncio.gather(
+            *(self._call_raw(ns, "listLoaded", timeout=timeout) for ns in namespaces)
+        )
+        loaded: list[ModelInstanceInfo] = []
+        for ns, raw in zip(namespaces, raws, strict=True):
+            loaded.extend(decode_each(raw, ModelInstanceInfo, f"{ns}/listLoaded"))
+        return loaded
+
+    async def list_downloaded_models(
+        self, namespace: ModelNamespace | None = None, *, timeout: float | None = None
+    ) -> list[ModelInfo]:
+        """Every model on the server's disk, or those of one namespace."""
+        return await self.system.list_downloaded_models(namespace, timeout=timeout)

@@ -1,0 +1,1 @@
+"""Websocket transport: credentials, host discovery, multiplexed namespace connections."""

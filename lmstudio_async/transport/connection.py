@@ -1,0 +1,357 @@
+"""One authenticated websocket to one namespace, multiplexing RPCs and channels.
+
+A single reader task per socket routes ``callId`` replies to the waiting call's
+future and ``channelId`` packets to their channel. When the socket is lost,
+every pending call and channel fails at once with
+:class:`~lmstudio_async.errors.LMStudioWebsocketError`; the connection is then
+dead and the client opens a fresh one on the next call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+from typing import Any, TypeVar
+
+import aiohttp
+import msgspec
+
+from ..errors import (
+    LMStudioAuthenticationError,
+    LMStudioClientError,
+    LMStudioServerError,
+    LMStudioTimeoutError,
+    LMStudioWebsocketError,
+)
+from ..protocol import (
+    AUTH_RESULT_DECODER,
+    SERVER_MESSAGE_DECODER,
+    ChannelClose,
+    ChannelCreate,
+    ChannelError,
+    ChannelSend,
+    CommunicationWarning,
+    Envelope,
+    LenientDecoder,
+    Raw,
+    RpcCall,
+    RpcError,
+    RpcResult,
+    encode,
+    to_raw,
+)
+from .channel import Channel
+from .credentials import Credentials
+from .hosts import ApiHost
+
+__all__ = ["NamespaceConnection"]
+
+logger = logging.getLogger("lmstudio_async.transport")
+
+T = TypeVar("T")
+
+_TEXT = aiohttp.WSMsgType.TEXT
+# Model listings and embeddings can be large; the server is trusted.
+_MAX_MESSAGE_BYTES = 256 * 1024 * 1024
+# Protocol-level pings detect a peer that vanished without closing (e.g. after sleep).
+_HEARTBEAT_SECONDS = 30.0
+
+
+class NamespaceConnection:
+    """The websocket for one namespace (``llm``, ``system``...) of one client."""
+
+    def __init__(
+        self,
+        *,
+        namespace: str,
+        api_host: ApiHost,
+        credentials: Credentials,
+        session: aiohttp.ClientSession,
+    ) -> None:
+        self.namespace = namespace
+        self.api_host = api_host
+        self._credentials = credentials
+        self._session = session
+        self._ws: aiohttp.ClientWebSocketResponse[bool] | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self._calls: dict[int, tuple[asyncio.Future[Raw], str]] = {}
+        self._channels: dict[int, Channel[Any]] = {}
+        self._next_call_id = 1
+        self._next_channel_id = 1
+        self._closed = False
+        self._failure: LMStudioWebsocketError | None = None
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else "open"
+        return f"<NamespaceConnection {self.api_host}/{self.namespace} {state}>"
+
+    @property
+    def is_open(self) -> bool:
+        return self._ws is not None and not self._closed
+
+    # --- lifecycle ----------------------------------------------------------------
+
+    async def connect(self, timeout: float) -> None:
+        """Open the websocket and authenticate; raises a clear error if either fails."""
+        url = self.api_host.ws_url(self.namespace)
+        try:
+            ws = await asyncio.wait_for(
+                self._session.ws_connect(
+                    url,
+                    autoping=True,
+                    heartbeat=_HEARTBEAT_SECONDS,
+                    max_msg_size=_MAX_MESSAGE_BYTES,
+                ),
+                None if math.isinf(timeout) else timeout,
+            )
+        except aiohttp.WSServerHandshakeError as exc:
+            raise LMStudioClientError(
+                f"The server at {self.api_host} refused the websocket for /{self.namespace} "
+                f"(HTTP {exc.status}). Is this LM Studio's API port?"
+            ) from exc
+        except (aiohttp.ClientError, OSError) as exc:
+            raise LMStudioClientError(
+                f"LM Studio is not reachable at {self.api_host}. "
+                "Is LM Studio running, with its server enabled?"
+            ) from exc
+        except asyncio.TimeoutError as exc:
+            raise LMStudioTimeoutError(
+                f"Connecting to LM Studio at {self.api_host} took longer than {timeout:g} s."
+            ) from exc
+        try:
+            await self._authenticate(ws, timeout)
+        except BaseException:
+            await ws.close()
+            raise
+        self._ws = ws
+        self._reader = asyncio.get_running_loop().create_task(
+            self._read_forever(ws), name=f"lmstudio-async reader {self.api_host}/{self.namespace}"
+        )
+
+    async def _authenticate(
+        self, ws: aiohttp.ClientWebSocketResponse[bool], timeout: float
+    ) -> None:
+        await ws.send_frame(encode(self._credentials.auth_packet()), _TEXT)
+        try:
+            reply = await ws.receive(None if math.isinf(timeout) else timeout)
+        except asyncio.TimeoutError as exc:
+            raise LMStudioTimeoutError(
+                f"LM Studio at {self.api_host} did not answer the authentication of "
+                f"/{self.namespace} within {timeout:g} s."
+            ) from exc
+        if reply.type != _TEXT:
+            raise LMStudioClientError(
+                f"The server at {self.api_host} closed /{self.namespace} during authentication. "
+                "Is this LM Studio's API port?"
+            )
+        try:
+            result = AUTH_RESULT_DECODER.decode(reply.data)
+        except msgspec.DecodeError as exc:
+            raise LMStudioClientError(
+                f"The server at {self.api_host} sent an unexpected authentication reply on "
+                f"/{self.namespace} ({exc}). Is this LM Studio's API port?"
+            ) from exc
+        if not result.success:
+            reason = result.error or "no reason given"
+            raise LMStudioAuthenticationError(
+                f"LM Studio at {self.api_host} refused the client's credentials: {reason}. "
+                "If the server requires authentication, pass api_token= or set LM_API_TOKEN.",
+                title="Authentication failed",
+                cause=reason,
+            )
+
+    async def aclose(self) -> None:
+        """Close the socket; whatever is still pending fails with a clear error."""
+        if self._closed:
+            return
+        self._fail_all(
+            LMStudioWebsocketError(
+                f"The client closed its connection to {self.api_host}/{self.namespace} "
+                "while this request was pending."
+            )
+        )
+        reader, self._reader = self._reader, None
+        if reader is not None and not reader.done():
+            reader.cancel()
+            # gather() absorbs the reader's own CancelledError but still propagates ours.
+            await asyncio.gather(reader, return_exceptions=True)
+        if self._ws is not None:
+            await self._ws.close()
+
+    # --- reading ------------------------------------------------------------------
+
+    async def _read_forever(self, ws: aiohttp.ClientWebSocketResponse[bool]) -> None:
+        reason = "the server closed the connection"
+        try:
+            decode = SERVER_MESSAGE_DECODER.decode_or_warn
+            channels = self._channels
+            while True:
+                message = await ws.receive()
+                if message.type is _TEXT:
+                    envelope = decode(message.data)
+                    # channelSend is the hot path; test it first.
+                    if type(envelope) is ChannelSend:
+                        channel = channels.get(envelope.channel_id)
+                        if channel is not None:
+                            channel._feed(envelope.message)
+                    elif envelope is not None:
+                        self._route(envelope)
+                elif (
+                    message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSING)
+                    or message.type is aiohttp.WSMsgType.CLOSED
+                ):
+                    break
+                elif message.type is aiohttp.WSMsgType.ERROR:
+                    reason = f"the connection failed ({ws.exception()!r})"
+                    break
+                else:
+                    logger.warning(
+                        "Ignored a %s frame from %s/%s; LM Studio sends text frames only.",
+                        message.type.name,
+                        self.api_host,
+                        self.namespace,
+                    )
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a routing bug must not leave callers hanging
+            logger.exception("Reader for %s/%s failed", self.api_host, self.namespace)
+            reason = f"the client's reader failed ({exc!r})"
+        self._fail_all(
+            LMStudioWebsocketError(
+                f"Lost the connection to LM Studio at {self.api_host}/{self.namespace}: "
+                f"{reason}. Pending requests on it failed; the next request reconnects."
+            )
+        )
+
+    def _route(self, envelope: Envelope) -> None:
+        if isinstance(envelope, RpcResult):
+            pending = self._calls.pop(envelope.call_id, None)
+            if pending is not None and not pending[0].done():
+                pending[0].set_result(envelope.result)
+        elif isinstance(envelope, RpcError):
+            pending = self._calls.pop(envelope.call_id, None)
+            if pending is not None and not pending[0].done():
+                future, endpoint = pending
+                prefix = f"{self.namespace}/{endpoint}"
+                future.set_exception(LMStudioServerError.from_wire(prefix, envelope.error))
+        elif isinstance(envelope, ChannelClose):
+            channel = self._channels.pop(envelope.channel_id, None)
+            if channel is not None:
+                channel._end()
+        elif isinstance(envelope, ChannelError):
+            channel = self._channels.pop(envelope.channel_id, None)
+            if channel is not None:
+                channel._end(LMStudioServerError.from_wire(channel.label, envelope.error))
+        elif isinstance(envelope, CommunicationWarning):
+            logger.warning(
+                "LM Studio at %s/%s reported a protocol problem (%s): %s",
+                self.api_host,
+                self.namespace,
+                envelope.kind or "unknown",
+                envelope.warning,
+            )
+        else:
+            # keepAliveAck, signal updates, acks: nothing in this SDK waits for them.
+            logger.debug(
+                "Ignored %s from %s/%s", type(envelope).__name__, self.api_host, self.namespace
+            )
+
+    def _fail_all(self, error: LMStudioWebsocketError) -> None:
+        self._closed = True
+        self._failure = error
+        calls, self._calls = self._calls, {}
+        for future, _endpoint in calls.values():
+            if not future.done():
+                future.set_exception(error)
+        channels, self._channels = self._channels, {}
+        for channel in channels.values():
+            channel._end(error)
+
+    # --- sending ------------------------------------------------------------------
+
+    async def _send(self, envelope: Envelope) -> None:
+        ws = self._ws
+        if ws is None or self._closed or ws.closed:
+            raise self._failure or LMStudioWebsocketError(
+                f"The connection to LM Studio at {self.api_host}/{self.namespace} is closed."
+            )
+        try:
+            await ws.send_frame(encode(envelope), _TEXT)
+        except (ConnectionError, aiohttp.ClientError) as exc:
+            raise LMStudioWebsocketError(
+                f"Could not send to LM Studio at {self.api_host}/{self.namespace}: {exc}"
+            ) from exc
+
+    async def call(self, endpoint: str, parameter: Any, timeout: float) -> Raw:
+        """Make one RPC and return its raw ``result`` (empty for void results)."""
+        call_id = self._next_call_id
+        self._next_call_id += 1
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Raw] = loop.create_future()
+        self._calls[call_id] = (future, endpoint)
+        timer = None
+        try:
+            await self._send(
+                RpcCall(endpoint=endpoint, call_id=call_id, parameter=to_raw(parameter))
+            )
+            if not math.isinf(timeout):
+                timer = loop.call_later(timeout, self._expire_call, future, endpoint, timeout)
+            return await future
+        finally:
+            self._calls.pop(call_id, None)
+            if timer is not None:
+                timer.cancel()
+
+    def _expire_call(self, future: asyncio.Future[Raw], endpoint: str, timeout: float) -> None:
+        if not future.done():
+            future.set_exception(
+                LMStudioTimeoutError(
+                    f"LM Studio did not answer {self.namespace}/{endpoint} within {timeout:g} s. "
+                    "The server may be busy or stuck; raise `timeout` if this is expected."
+                )
+            )
+
+    async def open_channel(
+        self,
+        endpoint: str,
+        creation_parameter: Any,
+        decoder: LenientDecoder[T],
+        timeout: float,
+    ) -> Channel[T]:
+        """Create a channel; its packets are decoded with ``decoder``."""
+        channel_id = self._next_channel_id
+        self._next_channel_id += 1
+        channel: Channel[T] = Channel(
+            channel_id=channel_id,
+            endpoint=endpoint,
+            label=f"{self.namespace}/{endpoint}",
+            decoder=decoder,
+            timeout=timeout,
+            send=self._send,
+            release=self._release_channel,
+        )
+        self._channels[channel_id] = channel
+        try:
+            await self._send(
+                ChannelCreate(
+                    endpoint=endpoint,
+                    channel_id=channel_id,
+                    creation_parameter=to_raw(creation_parameter),
+                )
+            )
+        except BaseException:
+            self._channels.pop(channel_id, None)
+            raise
+        return channel
+
+    def _release_channel(self, channel_id: int) -> None:
+        self._channels.pop(channel_id, None)
+
+    @property
+    def pending_calls(self) -> int:
+        return len(self._calls)
+
+    @property
+    def open_channels(self) -> int:
+        return len(self._channels)

@@ -1,0 +1,73 @@
+"""Client credentials: an API token, or generated guest credentials (PROTOCOL.md 1.5, 2.1)."""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from ..errors import LMStudioValueError
+from ..protocol import AuthPacket
+
+__all__ = ["Credentials", "resolve_credentials", "TOKEN_ENV_VARS"]
+
+_TOKEN_PATTERN = re.compile(r"sk-lm-([A-Za-z0-9]{8}):([A-Za-z0-9]{20})")
+_TOKEN_FORM = "sk-lm-<8 letters or digits>:<20 letters or digits>"
+
+#: Read in this order; ``LMSTUDIO_API_TOKEN`` is what older official SDK releases read.
+TOKEN_ENV_VARS = ("LM_API_TOKEN", "LMSTUDIO_API_TOKEN")
+
+
+@dataclass(frozen=True, repr=False)
+class Credentials:
+    """The identifier/passkey pair sent on every namespace socket of one client."""
+
+    client_identifier: str
+    client_passkey: str
+    from_token: bool
+
+    def __repr__(self) -> str:
+        kind = "api token" if self.from_token else "guest"
+        return f"Credentials({kind}, client_identifier={self.client_identifier!r})"
+
+    def auth_packet(self) -> AuthPacket:
+        return AuthPacket(
+            client_identifier=self.client_identifier, client_passkey=self.client_passkey
+        )
+
+    @classmethod
+    def guest(cls) -> Credentials:
+        return cls(f"guest:{uuid.uuid4()}", str(uuid.uuid4()), from_token=False)
+
+
+def _parse_token(token: str, source: str) -> Credentials:
+    match = _TOKEN_PATTERN.fullmatch(token.strip())
+    if match is None:
+        # Never echo the token itself: it is a secret even when malformed.
+        raise LMStudioValueError(
+            f"The API token from {source} is not a valid LM Studio API token: "
+            f"expected the form {_TOKEN_FORM} (create one in LM Studio's Developer settings)."
+        )
+    return Credentials(match.group(1), match.group(2), from_token=True)
+
+
+def resolve_credentials(
+    api_token: str | None, environ: Mapping[str, str] | None = None
+) -> Credentials:
+    """Credentials from the argument, else the environment, else a fresh guest identity.
+
+    An explicit empty string means "connect as a guest", ignoring the environment.
+    An empty environment variable counts as unset.
+    """
+    if api_token == "":
+        return Credentials.guest()
+    if api_token is not None:
+        return _parse_token(api_token, "the api_token argument")
+    env = os.environ if environ is None else environ
+    for name in TOKEN_ENV_VARS:
+        value = env.get(name, "")
+        if value.strip():
+            return _parse_token(value, f"the {name} environment variable")
+    return Credentials.guest()

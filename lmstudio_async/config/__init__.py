@@ -1,0 +1,3 @@
+"""Typed load and prediction configs, and their mapping to LM Studio's wire keys."""
+
+from .load import *  # noqa: F403

@@ -11,9 +11,12 @@ import aiohttp
 import msgspec
 from typing_extensions import Self
 
+from .downloaded import AsyncDownloadedEmbeddingModel, AsyncDownloadedLlm
 from .errors import LMStudioClientError, LMStudioRuntimeError, LMStudioValueError
+from .handles import AsyncEmbeddingModel, AsyncLLM, handle_for
 from .listing import ModelNamespace, check_model_namespace, decode_each
-from .protocol import LenientDecoder, ModelInfo, ModelInstanceInfo, Raw, decoder_for
+from .namespaces import AsyncEmbeddingNamespace, AsyncLLMNamespace
+from .protocol import LenientDecoder, ModelInstanceInfo, Raw, decoder_for
 from .system import AsyncSystemNamespace
 from .transport.channel import Channel
 from .transport.connection import NamespaceConnection
@@ -76,6 +79,8 @@ class AsyncClient:
         self._host_lock: asyncio.Lock | None = None
         self._closed = False
         self.system = AsyncSystemNamespace(self)
+        self.llm = AsyncLLMNamespace(self)
+        self.embedding = AsyncEmbeddingNamespace(self)
 
     def __repr__(self) -> str:
         host = str(self._api_host) if self._api_host is not None else "<not yet discovered>"
@@ -174,10 +179,11 @@ class AsyncClient:
         return self._timeout if timeout is None else check_timeout(timeout)
 
     async def _connection(self, namespace: str) -> NamespaceConnection:
+        # Checked on every call: a socket must only be used from the loop that owns it.
+        self._check_usable()
         connection = self._connections.get(namespace)
         if connection is not None and connection.is_open:
             return connection
-        self._check_usable()
         lock = self._connect_locks.get(namespace)
         if lock is None:
             lock = self._connect_locks[namespace] = asyncio.Lock()
@@ -245,19 +251,20 @@ class AsyncClient:
 
     async def list_loaded_models(
         self, namespace: ModelNamespace | None = None, *, timeout: float | None = None
-    ) -> list[ModelInstanceInfo]:
-        """Every loaded model instance (LLMs, then embedding models), or those of one namespace."""
+    ) -> list[AsyncLLM | AsyncEmbeddingModel]:
+        """Handles to every loaded instance (LLMs, then embedding models), or one namespace's."""
         namespaces = check_model_namespace(namespace)
         raws = await asyncio.gather(
             *(self._call_raw(ns, "listLoaded", timeout=timeout) for ns in namespaces)
         )
-        loaded: list[ModelInstanceInfo] = []
+        loaded: list[AsyncLLM | AsyncEmbeddingModel] = []
         for ns, raw in zip(namespaces, raws, strict=True):
-            loaded.extend(decode_each(raw, ModelInstanceInfo, f"{ns}/listLoaded"))
+            infos: list[ModelInstanceInfo] = decode_each(raw, ModelInstanceInfo, f"{ns}/listLoaded")
+            loaded.extend(handle_for(self, info) for info in infos)
         return loaded
 
     async def list_downloaded_models(
         self, namespace: ModelNamespace | None = None, *, timeout: float | None = None
-    ) -> list[ModelInfo]:
+    ) -> list[AsyncDownloadedLlm | AsyncDownloadedEmbeddingModel]:
         """Every model on the server's disk, or those of one namespace."""
         return await self.system.list_downloaded_models(namespace, timeout=timeout)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from .downloaded import AsyncDownloadedEmbeddingModel, AsyncDownloadedLlm, downloaded_record
 from .listing import ModelNamespace, check_model_namespace, decode_each, filter_by_namespace
 from .protocol import ModelInfo, NotifyParameter, VersionResult
 
@@ -25,13 +26,12 @@ class AsyncSystemNamespace:
 
     async def list_downloaded_models(
         self, namespace: ModelNamespace | None = None, *, timeout: float | None = None
-    ) -> list[ModelInfo]:
+    ) -> list[AsyncDownloadedLlm | AsyncDownloadedEmbeddingModel]:
         """Every model on the server's disk, or those of one namespace (``llm``/``embedding``)."""
         namespaces = check_model_namespace(namespace)
         raw = await self._client._call_raw("system", "listDownloadedModels", timeout=timeout)
-        return filter_by_namespace(
-            decode_each(raw, ModelInfo, "system/listDownloadedModels"), namespaces
-        )
+        infos: list[ModelInfo] = decode_each(raw, ModelInfo, "system/listDownloadedModels")
+        return [downloaded_record(self._client, i) for i in filter_by_namespace(infos, namespaces)]
 
     async def notify(
         self,

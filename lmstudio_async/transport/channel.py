@@ -44,6 +44,7 @@ class Channel(Generic[T]):
         "_label",
         "_release",
         "_send",
+        "_send_soon",
         "_timeout",
         "_waiter",
         "channel_id",
@@ -59,12 +60,14 @@ class Channel(Generic[T]):
         decoder: LenientDecoder[T],
         timeout: float,
         send: Callable[[ChannelSend], Any],
+        send_soon: Callable[[ChannelSend], None],
         release: Callable[[int], None],
     ) -> None:
         self.channel_id = channel_id
         self.endpoint = endpoint
         self._label = label
         self._send = send
+        self._send_soon = send_soon
         self._release = release
         self._decoder = decoder
         self._timeout = timeout
@@ -189,6 +192,13 @@ class Channel(Generic[T]):
         self._cancel_sent = True
         with contextlib.suppress(LMStudioWebsocketError):
             await self._send(ChannelSend(channel_id=self.channel_id, message=_CANCEL))
+
+    def cancel_soon(self) -> None:
+        """Like :meth:`cancel`, without awaiting: for cleanup in cancelled tasks."""
+        if self._ended or self._cancel_sent:
+            return
+        self._cancel_sent = True
+        self._send_soon(ChannelSend(channel_id=self.channel_id, message=_CANCEL))
 
     @property
     def cancel_sent(self) -> bool:

@@ -81,6 +81,7 @@ class NamespaceConnection:
         self._next_channel_id = 1
         self._closed = False
         self._failure: LMStudioWebsocketError | None = None
+        self._background: set[asyncio.Task[None]] = set()
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else "open"
@@ -171,6 +172,10 @@ class NamespaceConnection:
                 "while this request was pending."
             )
         )
+        background, self._background = self._background, set()
+        for task in background:
+            task.cancel()
+        await asyncio.gather(*background, return_exceptions=True)
         reader, self._reader = self._reader, None
         if reader is not None and not reader.done():
             reader.cancel()
@@ -283,6 +288,24 @@ class NamespaceConnection:
                 f"Could not send to LM Studio at {self.api_host}/{self.namespace}: {exc}"
             ) from exc
 
+    def send_soon(self, envelope: Envelope) -> None:
+        """Send without waiting, from code that cannot await (e.g. while being cancelled).
+
+        The frame is written on the next loop iteration; a failure is only logged,
+        since the socket going away already ends whatever the frame was about.
+        """
+        if self._closed:
+            return
+        task = asyncio.get_running_loop().create_task(self._send_quietly(envelope))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _send_quietly(self, envelope: Envelope) -> None:
+        try:
+            await self._send(envelope)
+        except LMStudioWebsocketError as exc:
+            logger.debug("Could not send %s: %s", type(envelope).__name__, exc)
+
     async def call(self, endpoint: str, parameter: Any, timeout: float) -> Raw:
         """Make one RPC and return its raw ``result`` (empty for void results)."""
         call_id = self._next_call_id
@@ -329,6 +352,7 @@ class NamespaceConnection:
             decoder=decoder,
             timeout=timeout,
             send=self._send,
+            send_soon=self.send_soon,
             release=self._release_channel,
         )
         self._channels[channel_id] = channel

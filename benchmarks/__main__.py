@@ -1,0 +1,33 @@
+"""``python -m benchmarks``: start a scripted server in its own process, run every benchmark
+side by side, print the tables and record them in benchmarks/README.md."""
+
+from __future__ import annotations
+
+import argparse
+
+from lmstudio_async.testing import ServerProcess
+
+from . import report, rpc_latency
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rounds", type=int, default=2000, help="RPCs timed per client")
+    parser.add_argument("--no-write", action="store_true", help="print only; leave README.md")
+    args = parser.parse_args()
+
+    with ServerProcess("--token-delay", "0") as server:
+        latency = rpc_latency.run_all(server.api_host, rounds=args.rounds)
+
+    sections = [
+        "### Small RPC round trip (`llm/listLoaded`, nothing loaded)\n\n"
+        + report.latency_table(latency)
+    ]
+    for section in sections:
+        print(section, end="\n\n")
+    if not args.no_write:
+        report.write(sections)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,57 @@
+"""The practical limit: a minimal aiohttp + msgspec loop speaking LM Studio's protocol.
+
+No routing, no validation, no timeouts: one socket, one request at a time. What
+our client adds on top of this is its real overhead.
+"""
+
+from __future__ import annotations
+
+import uuid
+from types import TracebackType
+
+import aiohttp
+import msgspec
+
+_encode = msgspec.json.Encoder().encode
+
+
+class _Reply(msgspec.Struct):
+    type: str
+    callId: int | None = None  # noqa: N815 - wire name
+
+
+_decode_reply = msgspec.json.Decoder(_Reply).decode
+
+
+class RawLoop:
+    def __init__(self, api_host: str, namespace: str) -> None:
+        self._url = f"ws://{api_host}/{namespace}"
+        self._session: aiohttp.ClientSession | None = None
+        self._ws: aiohttp.ClientWebSocketResponse[bool] | None = None
+        self._next_id = 0
+
+    async def __aenter__(self) -> RawLoop:
+        self._session = aiohttp.ClientSession()
+        self._ws = await self._session.ws_connect(self._url)
+        auth = {"authVersion": 1, "clientIdentifier": f"guest:{uuid.uuid4()}", "clientPasskey": str(uuid.uuid4())}
+        await self._ws.send_frame(_encode(auth), aiohttp.WSMsgType.TEXT)
+        await self._ws.receive()
+        return self
+
+    async def __aexit__(
+        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        assert self._ws is not None and self._session is not None
+        await self._ws.close()
+        await self._session.close()
+
+    async def call(self, endpoint: str) -> None:
+        """One parameterless RPC, waiting for its reply."""
+        assert self._ws is not None
+        self._next_id += 1
+        call = {"type": "rpcCall", "endpoint": endpoint, "callId": self._next_id}
+        await self._ws.send_frame(_encode(call), aiohttp.WSMsgType.TEXT)
+        while True:
+            message = await self._ws.receive()
+            if _decode_reply(message.data).callId == self._next_id:
+                return

@@ -1,0 +1,46 @@
+"""Turn timings into the markdown table kept in benchmarks/README.md."""
+
+from __future__ import annotations
+
+import platform
+import statistics
+import sys
+from pathlib import Path
+
+README = Path(__file__).with_name("README.md")
+BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
+
+OURS = "lmstudio-async (AsyncClient)"
+OFFICIAL = "official lmstudio 1.5.0 (AsyncClient)"
+RAW = "raw aiohttp + msgspec loop"
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def latency_table(results: dict[str, list[float]]) -> str:
+    p50 = {name: statistics.median(t) for name, t in results.items()}
+    lines = [
+        "| client | p50 (µs) | p99 (µs) | p50 vs official async | p50 vs raw loop |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for name, timings in results.items():
+        lines.append(
+            f"| {name} | {p50[name] * 1e6:.0f} | {percentile(timings, 0.99) * 1e6:.0f} "
+            f"| {p50[OFFICIAL] / p50[name]:.2f}x faster | {p50[RAW] / p50[name]:.2f}x |"
+        )
+    return "\n".join(lines)
+
+
+def machine() -> str:
+    return f"Python {sys.version.split()[0]} on {platform.machine()} {platform.system()}"
+
+
+def write(sections: list[str]) -> None:
+    text = README.read_text()
+    head, _, rest = text.partition(BEGIN)
+    _, _, tail = rest.partition(END)
+    body = "\n\n".join([f"Last run: {machine()}.", *sections])
+    README.write_text(f"{head}{BEGIN}\n{body}\n{END}{tail}")

@@ -7,7 +7,17 @@ Start with :class:`AsyncClient`::
 """
 
 from ._version import __version__
+from .callbacks import Callback, ProgressCallback
 from .client import DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, AsyncClient
+from .config import (
+    EmbeddingLoadModelConfig,
+    EmbeddingLoadModelConfigDict,
+    GpuSetting,
+    GpuSettingDict,
+    LlmLoadModelConfig,
+    LlmLoadModelConfigDict,
+)
+from .downloaded import AsyncDownloadedEmbeddingModel, AsyncDownloadedLlm, AsyncDownloadedModel
 from .errors import (
     LMStudioAuthenticationError,
     LMStudioCancelledError,
@@ -25,7 +35,10 @@ from .errors import (
     LMStudioValueError,
     LMStudioWebsocketError,
 )
+from .handles import AsyncEmbeddingModel, AsyncLLM, AsyncModelHandle
 from .listing import ModelNamespace
+from .loading import DEFAULT_TTL
+from .namespaces import AsyncEmbeddingNamespace, AsyncLLMNamespace, AsyncModelNamespace
 from .protocol import (
     EmbeddingModelInfo,
     EmbeddingModelInstanceInfo,
@@ -33,14 +46,36 @@ from .protocol import (
     LlmInstanceInfo,
     ModelInfo,
     ModelInstanceInfo,
+    ModelQuery,
     VersionResult,
 )
+from .specifiers import ModelSpecifierInput
 from .system import AsyncSystemNamespace
 
 __all__ = [
     "__version__",
     "AsyncClient",
     "AsyncSystemNamespace",
+    "AsyncLLMNamespace",
+    "AsyncEmbeddingNamespace",
+    "AsyncModelNamespace",
+    "AsyncModelHandle",
+    "AsyncLLM",
+    "AsyncEmbeddingModel",
+    "AsyncDownloadedModel",
+    "AsyncDownloadedLlm",
+    "AsyncDownloadedEmbeddingModel",
+    "LlmLoadModelConfig",
+    "LlmLoadModelConfigDict",
+    "EmbeddingLoadModelConfig",
+    "EmbeddingLoadModelConfigDict",
+    "GpuSetting",
+    "GpuSettingDict",
+    "Callback",
+    "ProgressCallback",
+    "DEFAULT_TTL",
+    "ModelQuery",
+    "ModelSpecifierInput",
     "DEFAULT_TIMEOUT",
     "DEFAULT_CONNECT_TIMEOUT",
     "ModelNamespace",

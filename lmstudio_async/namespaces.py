@@ -15,11 +15,17 @@ from .config import (
 )
 from .config.mapping import ConfigSchema
 from .downloaded import AsyncDownloadedEmbeddingModel, AsyncDownloadedLlm
-from .errors import LMStudioClientError, LMStudioModelNotFoundError, LMStudioValueError
+from .errors import (
+    LMStudioClientError,
+    LMStudioModelNotFoundError,
+    LMStudioServerError,
+    LMStudioValueError,
+)
 from .handles import AsyncEmbeddingModel, AsyncLLM
 from .listing import ModelNamespace, decode_each
 from .loading import DEFAULT_TTL, run_load_channel, ttl_to_ms
 from .protocol import (
+    CODE_DOMAIN_MISMATCH,
     EmbeddingModelInfo,
     EmbeddingModelInstanceInfo,
     GetModelInfoParameter,
@@ -143,19 +149,20 @@ class AsyncModelNamespace(Generic[H, D, I, C]):
             info, _ = await run_load_channel(
                 self._client, self.namespace, endpoint, parameter, progress, timeout
             )
-        except LMStudioModelNotFoundError as exc:
-            raise await self._not_found(key, exc) from exc
+        except LMStudioServerError as exc:
+            # A key of the other domain is, for this namespace, just as missing.
+            if isinstance(exc, LMStudioModelNotFoundError) or exc.code == CODE_DOMAIN_MISMATCH:
+                raise await self._not_found(key, exc) from exc
+            raise
         handle: H = self._handle_type(self._client, info)
         return handle
 
-    async def _not_found(
-        self, key: str, cause: LMStudioModelNotFoundError
-    ) -> LMStudioModelNotFoundError:
+    async def _not_found(self, key: str, cause: LMStudioServerError) -> LMStudioModelNotFoundError:
         """Say which downloaded models the user may have meant."""
         try:
             downloaded = await self._client.system.list_downloaded_models()
         except LMStudioClientError:
-            return cause
+            downloaded = []
         mine = [m.model_key for m in downloaded if isinstance(m.info, self._downloaded_info_type)]
         others = {m.model_key: m for m in downloaded if m.model_key not in mine}
         if key in others:

@@ -13,6 +13,7 @@ __all__ = [
     "CODE_IDENTIFIER_NOT_FOUND",
     "CODE_PRESET_NOT_FOUND",
     "CODE_DOMAIN_MISMATCH",
+    "CODE_SPECIFIC_MODEL_UNLOADED",
     "MODEL_NOT_FOUND_CODES",
 ]
 
@@ -21,10 +22,18 @@ CODE_PATH_NOT_FOUND: Final = "generic.pathNotFound"
 CODE_IDENTIFIER_NOT_FOUND: Final = "generic.identifierNotFound"
 CODE_PRESET_NOT_FOUND: Final = "generic.presetNotFound"
 CODE_DOMAIN_MISMATCH: Final = "generic.domainMismatch"
+CODE_SPECIFIC_MODEL_UNLOADED: Final = "generic.specificModelUnloaded"
 
-#: Display codes that mean "no such model" to both official SDKs.
+#: Display codes that mean "no such model". The official Python SDK knows the first
+#: two; the others are what LM Studio reports for unknown identifiers and for an
+#: ``instanceReference`` whose instance was unloaded.
 MODEL_NOT_FOUND_CODES: Final = frozenset(
-    {CODE_NO_MODEL_MATCHING_QUERY, CODE_PATH_NOT_FOUND, CODE_IDENTIFIER_NOT_FOUND}
+    {
+        CODE_NO_MODEL_MATCHING_QUERY,
+        CODE_PATH_NOT_FOUND,
+        CODE_IDENTIFIER_NOT_FOUND,
+        CODE_SPECIFIC_MODEL_UNLOADED,
+    }
 )
 
 

@@ -17,7 +17,7 @@ _encode = msgspec.json.Encoder().encode
 
 class _Reply(msgspec.Struct):
     type: str
-    callId: int | None = None  # noqa: N815 - wire name
+    callId: int | None = None
 
 
 _decode_reply = msgspec.json.Decoder(_Reply).decode
@@ -33,7 +33,11 @@ class RawLoop:
     async def __aenter__(self) -> RawLoop:
         self._session = aiohttp.ClientSession()
         self._ws = await self._session.ws_connect(self._url)
-        auth = {"authVersion": 1, "clientIdentifier": f"guest:{uuid.uuid4()}", "clientPasskey": str(uuid.uuid4())}
+        auth = {
+            "authVersion": 1,
+            "clientIdentifier": f"guest:{uuid.uuid4()}",
+            "clientPasskey": str(uuid.uuid4()),
+        }
         await self._ws.send_frame(_encode(auth), aiohttp.WSMsgType.TEXT)
         await self._ws.receive()
         return self

@@ -57,7 +57,9 @@ def run_all(api_host: str, rounds: int = 2000, warmup: int = 200) -> dict[str, T
     """Every client, one after the other, against the same server."""
     return {
         "lmstudio-async (AsyncClient)": asyncio.run(ours(api_host, rounds, warmup)),
-        "official lmstudio 1.5.0 (AsyncClient)": asyncio.run(official_async(api_host, rounds, warmup)),
+        "official lmstudio 1.5.0 (AsyncClient)": asyncio.run(
+            official_async(api_host, rounds, warmup)
+        ),
         "official lmstudio 1.5.0 (Client, sync)": official_sync(api_host, rounds, warmup),
         "raw aiohttp + msgspec loop": asyncio.run(raw(api_host, rounds, warmup)),
     }

@@ -39,11 +39,9 @@ async def run(host: str | None, engine: str) -> None:
         print(f"Server reports LM Studio {version.version} (build {version.build})\n")
         print("Downloaded models:")
         for model in await client.list_downloaded_models():
-            kind = "LLM" if isinstance(model, LlmInfo) else "embedding"
-            size = model.size_bytes / 1e9
-            print(
-                f"  {model.model_key:<44} {kind:<9} {model.params_string or '':>5} {size:6.2f} GB"
-            )
+            info = model.info
+            params, size = info.params_string or "", info.size_bytes / 1e9
+            print(f"  {model.model_key:<44} {model.type:<9} {params:>5} {size:6.2f} GB")
         loaded = await client.list_loaded_models()
         print(f"\nLoaded instances: {', '.join(m.identifier for m in loaded) or 'none'}")
 

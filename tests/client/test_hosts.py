@@ -28,7 +28,10 @@ def test_host_port_round_trips(host: str, port: int) -> None:
         ("ws://127.0.0.1:1234", ApiHost("127.0.0.1", 1234)),
         ("http://localhost:1234/", ApiHost("localhost", 1234)),
         ("wss://lm.example.com", ApiHost("lm.example.com", 443, secure=True)),
-        ("https://proxy.example.com:8443/lmstudio", ApiHost("proxy.example.com", 8443, True, "/lmstudio")),
+        (
+            "https://proxy.example.com:8443/lmstudio",
+            ApiHost("proxy.example.com", 8443, True, "/lmstudio"),
+        ),
         ("[::1]:1234", ApiHost("::1", 1234)),
         ("  127.0.0.1:41343  ", ApiHost("127.0.0.1", 41343)),
     ],

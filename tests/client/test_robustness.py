@@ -65,7 +65,11 @@ async def test_unknown_envelopes_warn_and_the_call_still_completes(
         await ws.send_json({"type": "communicationWarning", "warning": "just saying"})
         await ws.send_json({"type": "keepAliveAck"})
         await ws.send_json(
-            {"type": "rpcResult", "callId": call["callId"], "result": {"version": "9.9.9", "build": 7, "extra": 1}}
+            {
+                "type": "rpcResult",
+                "callId": call["callId"],
+                "result": {"version": "9.9.9", "build": 7, "extra": 1},
+            }
         )
 
     host = await scripted_peer(script)
@@ -79,13 +83,22 @@ async def test_unknown_model_types_in_listings_are_skipped_not_fatal(
     scripted_peer: Callable[[Script], Awaitable[str]],
 ) -> None:
     known = {
-        "type": "llm", "modelKey": "m", "format": "gguf", "displayName": "M", "path": "p/m/m.gguf",
-        "sizeBytes": 1, "maxContextLength": 8, "vision": False, "trainedForToolUse": False,
+        "type": "llm",
+        "modelKey": "m",
+        "format": "gguf",
+        "displayName": "M",
+        "path": "p/m/m.gguf",
+        "sizeBytes": 1,
+        "maxContextLength": 8,
+        "vision": False,
+        "trainedForToolUse": False,
     }
     newer = {**known, "type": "imageGen", "modelKey": "painter"}
 
     async def script(ws: web.WebSocketResponse, call: dict[str, Any]) -> None:
-        await ws.send_json({"type": "rpcResult", "callId": call["callId"], "result": [newer, known]})
+        await ws.send_json(
+            {"type": "rpcResult", "callId": call["callId"], "result": [newer, known]}
+        )
 
     host = await scripted_peer(script)
     async with AsyncClient(host) as client:
@@ -102,7 +115,9 @@ async def test_a_result_of_the_wrong_shape_is_a_clear_client_error(
 
     host = await scripted_peer(script)
     async with AsyncClient(host) as client:
-        with pytest.raises(LMStudioClientError, match="system/version does not have the expected form"):
+        with pytest.raises(
+            LMStudioClientError, match="system/version does not have the expected form"
+        ):
             await client.system.version()
 
 
@@ -138,7 +153,9 @@ async def test_token_required_servers_refuse_guests_and_accept_the_token(
 
 async def test_a_non_lmstudio_http_server_is_named_as_such(unused_http_server: str) -> None:
     async with AsyncClient(unused_http_server) as client:
-        with pytest.raises(LMStudioClientError, match=r"refused the websocket for /system \(HTTP 404\)"):
+        with pytest.raises(
+            LMStudioClientError, match=r"refused the websocket for /system \(HTTP 404\)"
+        ):
             await client.system.version()
 
 

@@ -91,7 +91,7 @@ async def test_a_slow_answer_raises_a_timeout_error_per_call_and_per_client(
     lmstudio_server.set_faults(delays={"system/version": 5})
     async with AsyncClient(lmstudio_server.api_host, timeout=0.3) as client:
         started = time.monotonic()
-        with pytest.raises(LMStudioTimeoutError, match="system/version within 0.3 s"):
+        with pytest.raises(LMStudioTimeoutError, match=r"system/version within 0\.3 s"):
             await client.system.version()
         with pytest.raises(TimeoutError):  # also the built-in class
             await client.system.version(timeout=0.2)

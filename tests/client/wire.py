@@ -34,7 +34,9 @@ EMBEDDING_KEY = "text-embedding-nomic-embed-text-v1.5"
 
 
 def empty_stack() -> KVConfigStack:
-    return KVConfigStack(layers=[KVConfigStackLayer(layer_name="apiOverride", config=KVConfig(fields=[]))])
+    return KVConfigStack(
+        layers=[KVConfigStackLayer(layer_name="apiOverride", config=KVConfig(fields=[]))]
+    )
 
 
 async def load_llm(client: AsyncClient, key: str = LLM_KEY, identifier: str | None = None) -> str:
@@ -56,7 +58,9 @@ def query(identifier: str) -> QuerySpecifier:
     return QuerySpecifier(query=ModelQuery(identifier=identifier))
 
 
-async def tokenize(client: AsyncClient, identifier: str, text: str, timeout: float | None = None) -> list[int]:
+async def tokenize(
+    client: AsyncClient, identifier: str, text: str, timeout: float | None = None
+) -> list[int]:
     result = await client._call(
         "llm",
         "tokenize",
@@ -67,7 +71,9 @@ async def tokenize(client: AsyncClient, identifier: str, text: str, timeout: flo
     return result.tokens
 
 
-async def open_prediction(client: AsyncClient, identifier: str, prompt: str) -> Channel[PredictPacket]:
+async def open_prediction(
+    client: AsyncClient, identifier: str, prompt: str
+) -> Channel[PredictPacket]:
     parameter = PredictParameter(
         model_specifier=query(identifier),
         history=ChatHistoryData(messages=[UserMessage(content=[TextPart(text=prompt)])]),

@@ -46,6 +46,9 @@ __all__ = [
     "DiagnosticsLogEvent",
     "StreamLogsLogPacket",
     "StreamLogsStopPacket",
+    "GetBasePredictionConfigParameter",
+    "GetInstanceProcessingStateParameter",
+    "InstanceProcessingState",
 ]
 
 
@@ -243,3 +246,23 @@ class StreamLogsLogPacket(WireStruct, tag_field="type", tag="log", kw_only=True)
 
 class StreamLogsStopPacket(WireStruct, tag_field="type", tag="stop", kw_only=True):
     """Client to server: stop streaming logs."""
+
+
+# --- newer base-model RPCs (JS HEAD, not in R54) -------------------------------
+
+
+class GetBasePredictionConfigParameter(WireStruct, kw_only=True):
+    specifier: ModelSpecifier
+    ignore_server_session_config: bool | None = None
+
+
+class GetInstanceProcessingStateParameter(WireStruct, kw_only=True):
+    specifier: ModelSpecifier
+    throw_if_not_found: bool
+
+
+class InstanceProcessingState(WireStruct, kw_only=True):
+    #: ``idle``, ``processingPrompt``, ``generating`` or ``computingEmbedding``.
+    status: str
+    #: Requests waiting for the instance.
+    queued: int

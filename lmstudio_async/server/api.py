@@ -13,9 +13,10 @@ turns it into ``rpcError``/``channelError``. Any other exception becomes an
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from ..protocol import SerializedLMSExtendedError
 
@@ -84,33 +85,35 @@ class CallContext:
     endpoint: str
 
 
-class ChannelContext(CallContext, Protocol):
+class ChannelContext(CallContext, ABC):
     """What a channel handler can reach, beyond :class:`CallContext`.
 
     The handler returns normally to end the channel with ``channelClose`` (after
     it has sent its result packet), or raises :class:`ServerError` to end it with
     ``channelError``. If the client's socket goes away, the handler task is
     cancelled.
+
+    The websocket layer provides the implementation; handlers only use it.
     """
 
+    @abstractmethod
     async def send(self, packet: Any) -> None:
         """Send one toClient packet (a wire struct with a ``type`` tag)."""
-        ...
 
+    @abstractmethod
     async def receive(self) -> Any:
         """Wait for the next toServer packet, decoded as the endpoint declared.
 
         Returns ``None`` when the client can no longer send (socket closed).
         """
-        ...
 
+    @abstractmethod
     def cancel_requested(self) -> bool:
         """Whether the client has sent ``{"type": "cancel"}`` on this channel."""
-        ...
 
+    @abstractmethod
     async def wait_cancel_requested(self) -> None:
         """Return once the client has sent ``{"type": "cancel"}``."""
-        ...
 
 
 RpcHandler = Callable[[CallContext, P], Awaitable[Any]]

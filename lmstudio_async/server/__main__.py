@@ -1,0 +1,221 @@
+"""``python -m lmstudio_async.server``: run the LM Studio-compatible server from a shell."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import math
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from .clients import parse_api_token
+from .config import DEFAULT_HOST, DEFAULT_PORT, ServerConfig
+from .engines import ENGINES
+from .engines.catalog import CatalogError, load_catalog_file
+from .faults import FAULT_SPEC_HELP, FaultPlan, FaultSpecError
+from .local import LocalServer
+
+__all__ = ["main", "build_parser"]
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"a port must be between 0 and 65535, got {port}")
+    return port
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text!r}")
+    return value
+
+
+def _positive_seconds(text: str) -> float:
+    value = _seconds(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError("must be greater than 0")
+    return value
+
+
+def _token_range(text: str) -> tuple[int, int]:
+    low_text, sep, high_text = text.partition(":")
+    try:
+        low, high = int(low_text), int(high_text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected MIN:MAX (two integers), got {text!r}") from None
+    if not sep or low < 1 or high < low:
+        raise argparse.ArgumentTypeError(f"expected MIN:MAX with 1 <= MIN <= MAX, got {text!r}")
+    return low, high
+
+
+def _api_token(text: str) -> str:
+    try:
+        parse_api_token(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text.strip()
+
+
+def _catalog(text: str) -> Path:
+    path = Path(text)
+    if not path.is_file():
+        raise argparse.ArgumentTypeError(f"no such file: {text}")
+    try:
+        load_catalog_file(path)
+    except CatalogError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return path
+
+
+def _fault(text: str) -> str:
+    try:
+        FaultPlan().add_spec(text)
+    except FaultSpecError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m lmstudio_async.server",
+        description="An LM Studio-compatible server for testing LM Studio clients.",
+    )
+    parser.add_argument(
+        "--host", default=DEFAULT_HOST, help="address to bind (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--port", type=_port, default=DEFAULT_PORT, help="port (default: %(default)s; 0: any free)"
+    )
+    parser.add_argument(
+        "--engine", choices=sorted(ENGINES), default=ServerConfig.engine, help="model engine"
+    )
+    parser.add_argument(
+        "--api-token",
+        dest="api_tokens",
+        action="append",
+        type=_api_token,
+        default=[],
+        metavar="TOKEN",
+        help="accept this sk-lm-ID:PASSKEY token (repeatable); once given, guests are refused",
+    )
+    parser.add_argument(
+        "--catalog", type=_catalog, metavar="FILE", help="JSON file of extra downloaded models"
+    )
+    parser.add_argument(
+        "--reply-tokens",
+        type=_token_range,
+        default=ServerConfig.reply_tokens,
+        metavar="MIN:MAX",
+        help="length range of scripted replies, in tokens (default: 8:64)",
+    )
+    parser.add_argument(
+        "--token-delay",
+        type=_seconds,
+        default=ServerConfig.token_delay,
+        metavar="SECONDS",
+        help="delay between streamed tokens (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--load-time",
+        type=_seconds,
+        default=ServerConfig.load_time,
+        metavar="SECONDS",
+        help="how long a model load takes (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--no-jit-auto-evict",
+        dest="jit_auto_evict",
+        action="store_false",
+        help="keep earlier JIT-loaded models when another one is JIT-loaded",
+    )
+    parser.add_argument(
+        "--auth-timeout",
+        type=_positive_seconds,
+        default=ServerConfig.auth_timeout,
+        metavar="SECONDS",
+        help="how long a socket may take to authenticate (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--test-control",
+        action="store_true",
+        help="serve the /lmstudio-test/* routes (fault injection, request log, reset)",
+    )
+    parser.add_argument(
+        "--fault",
+        dest="faults",
+        action="append",
+        type=_fault,
+        default=[],
+        metavar="SPEC",
+        help=f"inject a fault (repeatable): {FAULT_SPEC_HELP}",
+    )
+    parser.add_argument("--verbose", "-v", action="store_true", help="log debug details")
+    return parser
+
+
+def _config(args: argparse.Namespace) -> ServerConfig:
+    return ServerConfig(
+        host=args.host,
+        port=args.port,
+        engine=args.engine,
+        api_tokens=args.api_tokens,
+        catalog=args.catalog,
+        reply_tokens=args.reply_tokens,
+        token_delay=args.token_delay,
+        load_time=args.load_time,
+        jit_auto_evict=args.jit_auto_evict,
+        test_control=args.test_control,
+        auth_timeout=args.auth_timeout,
+    )
+
+
+async def _serve(config: ServerConfig, faults: FaultPlan) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        # Windows has no loop signal handlers; Ctrl-C then arrives as KeyboardInterrupt.
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(signum, stop.set)
+    async with LocalServer(config, faults=faults) as server:
+        print(
+            f"LM Studio-compatible server (engine: {config.engine}) listening on {server.url}",
+            flush=True,
+        )
+        await stop.wait()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    config = _config(args)
+    faults = FaultPlan.from_specs(args.faults)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    try:
+        asyncio.run(_serve(config, faults))
+    except KeyboardInterrupt:
+        pass
+    except OSError as exc:
+        print(f"error: cannot listen on {config.host}:{config.port}: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Endpoint handlers, one module per namespace (PROTOCOL.md 6)."""

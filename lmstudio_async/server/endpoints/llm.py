@@ -1,0 +1,188 @@
+"""The ``llm`` namespace (PROTOCOL.md 6.1, 6.2): model management plus predictions."""
+
+from __future__ import annotations
+
+import time
+
+from ...protocol import (
+    ApplyPromptTemplateParameter,
+    ApplyPromptTemplateResult,
+    CancelPacket,
+    CompleteRawTextParameter,
+    FragmentPacket,
+    GetBasePredictionConfigParameter,
+    KVConfig,
+    LlmInstanceInfo,
+    LlmPredictionFragment,
+    LlmPredictionStats,
+    PredictionSuccess,
+    PredictParameter,
+    PreloadDraftModelParameter,
+    PromptProcessingDetails,
+    PromptProcessingProgressPacket,
+)
+from .. import model_errors
+from ..api import CallContext, ChannelContext, ChannelEndpoint, Namespace, RpcEndpoint
+from ..engines.base import Prediction
+from ..engines.prediction_settings import (
+    PredictionSettings,
+    default_prediction_config,
+    resolve_prediction_settings,
+)
+from ..engines.template import TemplateOptions
+from ..models import Instance
+from .base_model import add_base_model_endpoints
+
+__all__ = ["build_llm_namespace"]
+
+_DOMAIN = "llm"
+
+
+def _llm_info(instance: Instance) -> LlmInstanceInfo:
+    info = instance.to_wire()
+    if not isinstance(info, LlmInstanceInfo):
+        raise TypeError(f"{instance.identifier} is not an LLM instance")
+    return info
+
+
+def _prompt_progress(progress: float, prompt_tokens: int) -> PromptProcessingProgressPacket:
+    processed = round(prompt_tokens * progress)
+    details = PromptProcessingDetails(
+        cached_token_count=0,
+        total_prompt_token_count=prompt_tokens,
+        processed_prompt_token_count=processed,
+        unprocessed_prompt_token_count=prompt_tokens - processed,
+    )
+    return PromptProcessingProgressPacket(progress=progress, details=details)
+
+
+async def _relay(
+    ctx: ChannelContext, instance: Instance, prediction: Prediction
+) -> tuple[str | None, float | None]:
+    """Send the prediction's pieces; return why the client side stopped it, if it did,
+    and when the first piece arrived."""
+    send = ctx.send
+    cancel_requested = ctx.cancel_requested
+    first_piece_at: float | None = None
+    try:
+        async for piece in prediction:
+            if cancel_requested():
+                return "userStopped", first_piece_at
+            if instance.unloaded:
+                return "modelUnloaded", first_piece_at
+            if first_piece_at is None:
+                first_piece_at = time.monotonic()
+            fragment = LlmPredictionFragment(content=piece.text, tokens_count=piece.tokens_count)
+            await send(FragmentPacket(fragment=fragment))
+    finally:
+        await prediction.aclose()
+    return None, first_piece_at
+
+
+async def _stream_prediction(
+    ctx: ChannelContext, instance: Instance, prompt: str, settings: PredictionSettings
+) -> None:
+    """The packets of one prediction: prompt progress, fragments, then ``success``."""
+    models = ctx.state.models
+    model = instance.model
+    ctx.state.logs.publish_prediction_input(instance.info.path, instance.identifier, prompt)
+    started = time.monotonic()
+    with models.activity(instance, "processingPrompt"):
+        prompt_tokens = model.count_tokens(prompt)
+        await ctx.send(_prompt_progress(0.0, prompt_tokens))
+        prediction = model.predict(prompt, settings)
+        await ctx.send(_prompt_progress(1.0, prompt_tokens))
+    generation_started = time.monotonic()
+    with models.activity(instance, "generating"):
+        stopped_by, first_piece_at = await _relay(ctx, instance, prediction)
+    finished = time.monotonic()
+
+    outcome = prediction.outcome
+    stop_reason = stopped_by or (outcome.stop_reason if outcome else "failed")
+    predicted = prediction.predicted_tokens
+    generation_time = finished - generation_started
+    stats = LlmPredictionStats(
+        stop_reason=stop_reason,
+        stop_string=outcome.stop_string if outcome and not stopped_by else None,
+        tokens_per_second=predicted / generation_time if generation_time > 0 else 0.0,
+        num_gpu_layers=model.gpu_layers,
+        time_to_first_token_sec=(first_piece_at or finished) - started,
+        total_time_sec=finished - started,
+        prompt_tokens_count=prompt_tokens,
+        predicted_tokens_count=predicted,
+        total_tokens_count=prompt_tokens + predicted,
+    )
+    await ctx.send(
+        PredictionSuccess(
+            stats=stats,
+            model_info=_llm_info(instance),
+            load_model_config=instance.load_settings.kvconfig(),
+            prediction_config=settings.kvconfig(),
+        )
+    )
+
+
+async def predict(ctx: ChannelContext, parameter: PredictParameter) -> None:
+    if parameter.fuzzy_preset_identifier:
+        raise model_errors.preset_not_found(parameter.fuzzy_preset_identifier)
+    instance = ctx.state.models.find(parameter.model_specifier, _DOMAIN)
+    settings = resolve_prediction_settings(parameter.prediction_config_stack)
+    prompt = instance.model.apply_prompt_template(parameter.history, settings, TemplateOptions())
+    await _stream_prediction(ctx, instance, prompt, settings)
+
+
+async def complete_raw_text(ctx: ChannelContext, parameter: CompleteRawTextParameter) -> None:
+    if parameter.fuzzy_preset_identifier:
+        raise model_errors.preset_not_found(parameter.fuzzy_preset_identifier)
+    instance = ctx.state.models.find(parameter.model_specifier, _DOMAIN)
+    settings = resolve_prediction_settings(parameter.prediction_config_stack)
+    await _stream_prediction(ctx, instance, parameter.raw_prompt, settings)
+
+
+async def apply_prompt_template(
+    ctx: CallContext, parameter: ApplyPromptTemplateParameter
+) -> ApplyPromptTemplateResult:
+    instance = ctx.state.models.find(parameter.specifier, _DOMAIN)
+    settings = resolve_prediction_settings(parameter.prediction_config_stack)
+    opts = parameter.opts
+    options = TemplateOptions(
+        omit_bos_token=bool(opts.omit_bos_token),
+        omit_eos_token=bool(opts.omit_eos_token),
+        tool_definitions=opts.tool_definitions or (),
+    )
+    formatted = instance.model.apply_prompt_template(parameter.history, settings, options)
+    return ApplyPromptTemplateResult(formatted=formatted)
+
+
+async def preload_draft_model(ctx: CallContext, parameter: PreloadDraftModelParameter) -> None:
+    ctx.state.models.find(parameter.specifier, _DOMAIN)
+    # The scripted engine has no draft models to warm up; an unknown key is still an error.
+    ctx.state.models.resolve_model(parameter.draft_model_key, _DOMAIN)
+
+
+async def get_base_prediction_config(
+    ctx: CallContext, parameter: GetBasePredictionConfigParameter
+) -> KVConfig:
+    ctx.state.models.find(parameter.specifier, _DOMAIN)
+    return default_prediction_config()
+
+
+def build_llm_namespace() -> Namespace:
+    namespace = Namespace(_DOMAIN)
+    add_base_model_endpoints(namespace)
+    namespace.channel(ChannelEndpoint("predict", predict, PredictParameter, CancelPacket))
+    namespace.channel(
+        ChannelEndpoint(
+            "completeRawText", complete_raw_text, CompleteRawTextParameter, CancelPacket
+        )
+    )
+    namespace.rpc(
+        RpcEndpoint("applyPromptTemplate", apply_prompt_template, ApplyPromptTemplateParameter)
+    )
+    namespace.rpc(RpcEndpoint("preloadDraftModel", preload_draft_model, PreloadDraftModelParameter))
+    namespace.rpc(
+        RpcEndpoint(
+            "getBasePredictionConfig", get_base_prediction_config, GetBasePredictionConfigParameter
+        )
+    )
+    return namespace

@@ -11,9 +11,11 @@ wire forms.) Using a handle whose instance is gone raises
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, overload
 
+from .callbacks import Callback
+from .chat import AssistantResponse, ChatHistoryInput, to_history
 from .config import (
     EMBEDDING_LOAD_CONFIG,
     LLM_LOAD_CONFIG,
@@ -22,24 +24,40 @@ from .config import (
 )
 from .config.mapping import ConfigSchema
 from .errors import LMStudioModelNotFoundError, LMStudioValueError
+from .predict_request import PredictionConfigInput, build_chat_request, build_completion_request
+from .prediction import AsyncPredictionStream, PredictionCallbacks, PredictionResult
 from .protocol import (
+    ApplyPromptTemplateOpts,
+    ApplyPromptTemplateParameter,
+    ApplyPromptTemplateResult,
     CountTokensResult,
     EmbeddingModelInstanceInfo,
+    EmbedStringParameter,
+    EmbedStringResult,
     GetModelInfoParameter,
     KVConfig,
+    KVConfigStack,
     LlmInstanceInfo,
+    LlmPredictionFragment,
     ModelInstanceInfo,
+    PredictPacket,
+    PredictParameter,
     SpecifierParameter,
     TokenizeParameter,
     TokenizeResult,
     UnloadModelParameter,
+    lenient_decoder_for,
 )
 from .specifiers import by_reference
+from .structured import ResponseFormat, ResponseSchema
 
 if TYPE_CHECKING:
     from .client import AsyncClient
+    from .transport.channel import Channel
 
 __all__ = ["AsyncModelHandle", "AsyncLLM", "AsyncEmbeddingModel", "handle_for"]
+
+_PREDICT = lenient_decoder_for(PredictPacket, "llm/predict")
 
 I = TypeVar("I", LlmInstanceInfo, EmbeddingModelInstanceInfo)  # noqa: E741
 C = TypeVar("C", LlmLoadModelConfig, EmbeddingLoadModelConfig)
@@ -184,6 +202,153 @@ class AsyncLLM(AsyncModelHandle[LlmInstanceInfo, LlmLoadModelConfig]):
     _load_config_schema = LLM_LOAD_CONFIG
     _info_type = LlmInstanceInfo
 
+    def respond_stream(
+        self,
+        history: ChatHistoryInput,
+        *,
+        config: PredictionConfigInput = None,
+        response_format: ResponseFormat | None = None,
+        on_message: Callback[AssistantResponse] | None = None,
+        on_first_token: Callable[[], Awaitable[None] | None] | None = None,
+        on_prediction_fragment: Callback[LlmPredictionFragment] | None = None,
+        on_prompt_processing_progress: Callback[float] | None = None,
+        timeout: float | None = None,
+    ) -> AsyncPredictionStream:
+        """Stream the model's reply to a chat: ``async for fragment in llm.respond_stream(chat)``.
+
+        ``history`` is a :class:`Chat`, a chat-history dict or a plain string (one
+        user message). Arguments are checked before anything is sent; the request
+        goes out when the stream is first used. ``timeout`` bounds the server's
+        silence between two packets.
+        """
+        parameter, schema = build_chat_request(self._specifier(), history, config, response_format)
+        return self._stream(
+            "chat response",
+            parameter,
+            schema,
+            PredictionCallbacks(
+                on_message, on_first_token, on_prediction_fragment, on_prompt_processing_progress
+            ),
+            timeout,
+        )
+
+    async def respond(
+        self,
+        history: ChatHistoryInput,
+        *,
+        config: PredictionConfigInput = None,
+        response_format: ResponseFormat | None = None,
+        on_message: Callback[AssistantResponse] | None = None,
+        on_first_token: Callable[[], Awaitable[None] | None] | None = None,
+        on_prediction_fragment: Callback[LlmPredictionFragment] | None = None,
+        on_prompt_processing_progress: Callback[float] | None = None,
+        timeout: float | None = None,
+    ) -> PredictionResult:
+        """The model's complete reply to a chat (see :meth:`respond_stream`)."""
+        stream = self.respond_stream(
+            history,
+            config=config,
+            response_format=response_format,
+            on_message=on_message,
+            on_first_token=on_first_token,
+            on_prediction_fragment=on_prediction_fragment,
+            on_prompt_processing_progress=on_prompt_processing_progress,
+            timeout=timeout,
+        )
+        return await stream.wait_for_result()
+
+    def complete_stream(
+        self,
+        prompt: str,
+        *,
+        config: PredictionConfigInput = None,
+        response_format: ResponseFormat | None = None,
+        on_message: Callback[AssistantResponse] | None = None,
+        on_first_token: Callable[[], Awaitable[None] | None] | None = None,
+        on_prediction_fragment: Callback[LlmPredictionFragment] | None = None,
+        on_prompt_processing_progress: Callback[float] | None = None,
+        timeout: float | None = None,
+    ) -> AsyncPredictionStream:
+        """Stream a raw text completion of ``prompt`` (no chat template is applied)."""
+        parameter, schema = build_completion_request(
+            self._specifier(), prompt, config, response_format
+        )
+        return self._stream(
+            "completion",
+            parameter,
+            schema,
+            PredictionCallbacks(
+                on_message, on_first_token, on_prediction_fragment, on_prompt_processing_progress
+            ),
+            timeout,
+        )
+
+    async def complete(
+        self,
+        prompt: str,
+        *,
+        config: PredictionConfigInput = None,
+        response_format: ResponseFormat | None = None,
+        on_message: Callback[AssistantResponse] | None = None,
+        on_first_token: Callable[[], Awaitable[None] | None] | None = None,
+        on_prediction_fragment: Callback[LlmPredictionFragment] | None = None,
+        on_prompt_processing_progress: Callback[float] | None = None,
+        timeout: float | None = None,
+    ) -> PredictionResult:
+        """A complete raw text completion of ``prompt`` (see :meth:`complete_stream`)."""
+        stream = self.complete_stream(
+            prompt,
+            config=config,
+            response_format=response_format,
+            on_message=on_message,
+            on_first_token=on_first_token,
+            on_prediction_fragment=on_prediction_fragment,
+            on_prompt_processing_progress=on_prompt_processing_progress,
+            timeout=timeout,
+        )
+        return await stream.wait_for_result()
+
+    def _stream(
+        self,
+        what: str,
+        parameter: PredictParameter,
+        schema: ResponseSchema | None,
+        callbacks: PredictionCallbacks,
+        timeout: float | None,
+    ) -> AsyncPredictionStream:
+        client = self._client
+
+        async def open_channel() -> Channel[PredictPacket]:
+            return await client._open_channel(
+                "llm", "predict", parameter, _PREDICT, timeout=timeout
+            )
+
+        return AsyncPredictionStream(
+            open_channel, label=f"{what} of {self.identifier!r}", callbacks=callbacks, schema=schema
+        )
+
+    async def apply_prompt_template(
+        self,
+        history: ChatHistoryInput,
+        *,
+        omit_bos_token: bool | None = None,
+        omit_eos_token: bool | None = None,
+        timeout: float | None = None,
+    ) -> str:
+        """The exact text the model would be prompted with for ``history``."""
+        parameter = ApplyPromptTemplateParameter(
+            specifier=self._specifier(),
+            history=to_history(history),
+            prediction_config_stack=KVConfigStack(layers=[]),
+            opts=ApplyPromptTemplateOpts(
+                omit_bos_token=omit_bos_token, omit_eos_token=omit_eos_token
+            ),
+        )
+        result = await self._call(
+            "applyPromptTemplate", parameter, ApplyPromptTemplateResult, timeout
+        )
+        return result.formatted
+
 
 class AsyncEmbeddingModel(AsyncModelHandle[EmbeddingModelInstanceInfo, EmbeddingLoadModelConfig]):
     """A loaded embedding model."""
@@ -192,6 +357,27 @@ class AsyncEmbeddingModel(AsyncModelHandle[EmbeddingModelInstanceInfo, Embedding
     kind = "embedding model"
     _load_config_schema = EMBEDDING_LOAD_CONFIG
     _info_type = EmbeddingModelInstanceInfo
+
+    @overload
+    async def embed(  # type: ignore[overload-overlap]  # a str is also an Iterable[str]
+        self, text: str, *, timeout: float | None = None
+    ) -> list[float]: ...
+    @overload
+    async def embed(
+        self, text: Iterable[str], *, timeout: float | None = None
+    ) -> list[list[float]]: ...
+    async def embed(
+        self, text: str | Iterable[str], *, timeout: float | None = None
+    ) -> list[float] | list[list[float]]:
+        """The embedding vector of ``text``, or one vector per text of an iterable (in order)."""
+        if isinstance(text, str):
+            return await self._embed_one(text, timeout)
+        texts = _texts(text, "embed")
+        return list(await asyncio.gather(*(self._embed_one(t, timeout) for t in texts)))
+
+    async def _embed_one(self, text: str, timeout: float | None) -> list[float]:
+        parameter = EmbedStringParameter(model_specifier=self._specifier(), input_string=text)
+        return (await self._call("embedString", parameter, EmbedStringResult, timeout)).embedding
 
 
 def handle_for(client: AsyncClient, info: ModelInstanceInfo) -> AsyncLLM | AsyncEmbeddingModel:

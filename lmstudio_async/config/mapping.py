@@ -49,9 +49,13 @@ class Setting:
     checkbox: bool = False
     to_wire: Callable[[Any], Any] | None = None
     from_wire: Callable[[Any], Any] | None = None
+    #: For checkboxes a user may switch off with ``False``: the value sent unchecked.
+    off_value: Any = None
 
     def encode(self, value: Any) -> Any:
         """The wire value, or ``None`` when there is nothing to send for ``value``."""
+        if self.checkbox and value is False and self.off_value is not None:
+            return {"checked": False, "value": self.off_value}
         wire_value = self.to_wire(value) if self.to_wire is not None else value
         if wire_value is None:
             return None
@@ -60,8 +64,10 @@ class Setting:
     def decode(self, wire_value: Any) -> tuple[bool, Any]:
         """``(present, user value)`` from a wire value; an unchecked checkbox is absent."""
         if self.checkbox:
-            if not isinstance(wire_value, Mapping) or not wire_value.get("checked", False):
+            if not isinstance(wire_value, Mapping):
                 return False, None
+            if not wire_value.get("checked", False):
+                return (True, False) if self.off_value is not None else (False, None)
             wire_value = wire_value.get("value")
         return True, self.from_wire(wire_value) if self.from_wire is not None else wire_value
 

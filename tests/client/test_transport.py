@@ -127,10 +127,12 @@ async def test_server_errors_carry_the_servers_words(lmstudio_server: ServerProc
 
 
 async def test_closing_the_client_leaves_no_task_socket_or_session(
-    lmstudio_server: ServerProcess,
+    lmstudio_server_factory: Any,
 ) -> None:
+    # A slow reply, so the prediction is surely still running when the client closes.
+    server = lmstudio_server_factory("--token-delay", "0.05", "--reply-tokens", "100:100")
     before = asyncio.all_tasks()
-    client = AsyncClient(lmstudio_server.api_host)
+    client = AsyncClient(server.api_host)
     async with client:
         identifier = await load_llm(client)
         await client.system.version()

@@ -8,6 +8,7 @@ Start with :class:`AsyncClient`::
 
 from ._version import __version__
 from .callbacks import Callback, ProgressCallback
+from .chat import AssistantResponse, Chat, ChatHistoryInput, ChatMessageInput
 from .client import DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, AsyncClient
 from .config import (
     EmbeddingLoadModelConfig,
@@ -16,6 +17,10 @@ from .config import (
     GpuSettingDict,
     LlmLoadModelConfig,
     LlmLoadModelConfigDict,
+    LlmPredictionConfig,
+    LlmPredictionConfigDict,
+    ReasoningParsing,
+    StructuredSetting,
 )
 from .downloaded import AsyncDownloadedEmbeddingModel, AsyncDownloadedLlm, AsyncDownloadedModel
 from .errors import (
@@ -39,17 +44,24 @@ from .handles import AsyncEmbeddingModel, AsyncLLM, AsyncModelHandle
 from .listing import ModelNamespace
 from .loading import DEFAULT_TTL
 from .namespaces import AsyncEmbeddingNamespace, AsyncLLMNamespace, AsyncModelNamespace
+from .predict_request import PredictionConfigInput
+from .prediction import AsyncPredictionStream, PredictionCallbacks, PredictionResult
 from .protocol import (
     EmbeddingModelInfo,
     EmbeddingModelInstanceInfo,
+    FilePart,
     LlmInfo,
     LlmInstanceInfo,
+    LlmPredictionFragment,
+    LlmPredictionStats,
     ModelInfo,
     ModelInstanceInfo,
     ModelQuery,
+    TextPart,
     VersionResult,
 )
 from .specifiers import ModelSpecifierInput
+from .structured import ResponseFormat
 from .system import AsyncSystemNamespace
 
 __all__ = [
@@ -76,6 +88,23 @@ __all__ = [
     "DEFAULT_TTL",
     "ModelQuery",
     "ModelSpecifierInput",
+    "Chat",
+    "ChatHistoryInput",
+    "ChatMessageInput",
+    "AssistantResponse",
+    "TextPart",
+    "FilePart",
+    "LlmPredictionConfig",
+    "LlmPredictionConfigDict",
+    "PredictionConfigInput",
+    "ReasoningParsing",
+    "StructuredSetting",
+    "ResponseFormat",
+    "AsyncPredictionStream",
+    "PredictionCallbacks",
+    "PredictionResult",
+    "LlmPredictionFragment",
+    "LlmPredictionStats",
     "DEFAULT_TIMEOUT",
     "DEFAULT_CONNECT_TIMEOUT",
     "ModelNamespace",

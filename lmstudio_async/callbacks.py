@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import TypeVar
 
-__all__ = ["Callback", "invoke", "ProgressCallback", "ProgressReporter"]
+__all__ = ["Callback", "Callback0", "invoke", "ProgressCallback", "ProgressReporter"]
 
 T = TypeVar("T")
 
-#: A callback taking one value; it may return an awaitable, which is then awaited.
-Callback = Callable[[T], Awaitable[None] | None]
+#: A callback taking one value. If it returns an awaitable (an async function), that is
+#: awaited; any other return value is ignored (so ``on_message=chat.append`` fits).
+Callback = Callable[[T], object]
+#: A callback taking no value, with the same rules.
+Callback0 = Callable[[], object]
 #: Receives progress as a float from 0.0 to 1.0.
 ProgressCallback = Callback[float]
 

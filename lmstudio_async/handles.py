@@ -11,10 +11,10 @@ wire forms.) Using a handle whose instance is gone raises
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, overload
 
-from .callbacks import Callback
+from .callbacks import Callback, Callback0
 from .chat import AssistantResponse, ChatHistoryInput, to_history
 from .config import (
     EMBEDDING_LOAD_CONFIG,
@@ -209,7 +209,7 @@ class AsyncLLM(AsyncModelHandle[LlmInstanceInfo, LlmLoadModelConfig]):
         config: PredictionConfigInput = None,
         response_format: ResponseFormat | None = None,
         on_message: Callback[AssistantResponse] | None = None,
-        on_first_token: Callable[[], Awaitable[None] | None] | None = None,
+        on_first_token: Callback0 | None = None,
         on_prediction_fragment: Callback[LlmPredictionFragment] | None = None,
         on_prompt_processing_progress: Callback[float] | None = None,
         timeout: float | None = None,
@@ -239,7 +239,7 @@ class AsyncLLM(AsyncModelHandle[LlmInstanceInfo, LlmLoadModelConfig]):
         config: PredictionConfigInput = None,
         response_format: ResponseFormat | None = None,
         on_message: Callback[AssistantResponse] | None = None,
-        on_first_token: Callable[[], Awaitable[None] | None] | None = None,
+        on_first_token: Callback0 | None = None,
         on_prediction_fragment: Callback[LlmPredictionFragment] | None = None,
         on_prompt_processing_progress: Callback[float] | None = None,
         timeout: float | None = None,
@@ -264,7 +264,7 @@ class AsyncLLM(AsyncModelHandle[LlmInstanceInfo, LlmLoadModelConfig]):
         config: PredictionConfigInput = None,
         response_format: ResponseFormat | None = None,
         on_message: Callback[AssistantResponse] | None = None,
-        on_first_token: Callable[[], Awaitable[None] | None] | None = None,
+        on_first_token: Callback0 | None = None,
         on_prediction_fragment: Callback[LlmPredictionFragment] | None = None,
         on_prompt_processing_progress: Callback[float] | None = None,
         timeout: float | None = None,
@@ -290,7 +290,7 @@ class AsyncLLM(AsyncModelHandle[LlmInstanceInfo, LlmLoadModelConfig]):
         config: PredictionConfigInput = None,
         response_format: ResponseFormat | None = None,
         on_message: Callback[AssistantResponse] | None = None,
-        on_first_token: Callable[[], Awaitable[None] | None] | None = None,
+        on_first_token: Callback0 | None = None,
         on_prediction_fragment: Callback[LlmPredictionFragment] | None = None,
         on_prompt_processing_progress: Callback[float] | None = None,
         timeout: float | None = None,

@@ -9,6 +9,7 @@ do the same explicitly.
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from typing_extensions import Self
 
-from .callbacks import Callback, ProgressReporter, invoke
+from .callbacks import Callback, Callback0, ProgressReporter, invoke
 from .config import LLM_LOAD_CONFIG, LLM_PREDICTION_CONFIG, LlmLoadModelConfig, LlmPredictionConfig
 from .errors import LMStudioChannelClosedError, LMStudioPredictionError
 from .protocol import (
@@ -50,7 +51,7 @@ class PredictionCallbacks:
     """User callbacks of one prediction; each may be a plain or an async function."""
 
     on_message: Callback[AssistantMessage] | None = None
-    on_first_token: Callable[[], Awaitable[None] | None] | None = None
+    on_first_token: Callback0 | None = None
     on_prediction_fragment: Callback[LlmPredictionFragment] | None = None
     on_prompt_processing_progress: Callback[float] | None = None
 
@@ -240,7 +241,7 @@ class AsyncPredictionStream:
                 await self._prompt_progress.finish()
                 if callbacks.on_first_token is not None:
                     result = callbacks.on_first_token()
-                    if result is not None:
+                    if inspect.isawaitable(result):
                         await result
             if callbacks.on_prediction_fragment is not None:
                 await invoke(callbacks.on_prediction_fragment, fragment)

@@ -7,21 +7,28 @@ import argparse
 
 from lmstudio_async.testing import ServerProcess
 
-from . import report, rpc_latency
+from . import report, rpc_latency, streaming
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=2000, help="RPCs timed per client")
+    parser.add_argument("--fragments", type=int, default=20_000, help="length of the stream")
     parser.add_argument("--no-write", action="store_true", help="print only; leave README.md")
     args = parser.parse_args()
 
-    with ServerProcess("--token-delay", "0") as server:
+    fragments = args.fragments
+    with ServerProcess(
+        "--token-delay", "0", "--reply-tokens", f"{fragments}:{fragments}"
+    ) as server:
         latency = rpc_latency.run_all(server.api_host, rounds=args.rounds)
+        stream = streaming.run_all(server.api_host, rounds=3)
 
     sections = [
+        f"### Streaming one {fragments:,}-fragment prediction (scripted engine, zero delay)\n\n"
+        + report.streaming_table(stream),
         "### Small RPC round trip (`llm/listLoaded`, nothing loaded)\n\n"
-        + report.latency_table(latency)
+        + report.latency_table(latency),
     ]
     for section in sections:
         print(section, end="\n\n")

@@ -59,3 +59,53 @@ class RawLoop:
             message = await self._ws.receive()
             if _decode_reply(message.data).callId == self._next_id:
                 return
+
+
+class _Fragment(msgspec.Struct):
+    content: str
+
+
+class _Packet(msgspec.Struct):
+    type: str
+    fragment: _Fragment | None = None
+
+
+class _ChannelMessage(msgspec.Struct):
+    type: str
+    channelId: int | None = None
+    message: _Packet | None = None
+
+
+_decode_channel_message = msgspec.json.Decoder(_ChannelMessage).decode
+
+
+async def stream_prediction(loop: RawLoop, model_identifier: str, prompt: str) -> int:
+    """Run one ``predict`` channel to its ``success`` packet; returns the fragment count.
+
+    Every frame is parsed (as any client must, to find its channel and the text).
+    """
+    assert loop._ws is not None
+    create = {
+        "type": "channelCreate",
+        "endpoint": "predict",
+        "channelId": 1,
+        "creationParameter": {
+            "modelSpecifier": {"type": "query", "query": {"identifier": model_identifier}},
+            "history": {
+                "messages": [{"role": "user", "content": [{"type": "text", "text": prompt}]}]
+            },
+            "predictionConfigStack": {"layers": []},
+        },
+    }
+    await loop._ws.send_frame(_encode(create), aiohttp.WSMsgType.TEXT)
+    fragments = 0
+    while True:
+        message = await loop._ws.receive()
+        envelope = _decode_channel_message(message.data)
+        packet = envelope.message
+        if packet is None:
+            continue
+        if packet.fragment is not None:
+            fragments += 1
+        elif packet.type == "success":
+            return fragments

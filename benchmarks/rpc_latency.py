@@ -28,7 +28,7 @@ async def _time_calls(call: Callable[[], Awaitable[object]], rounds: int, warmup
 
 async def ours(api_host: str, rounds: int, warmup: int) -> Timings:
     async with AsyncClient(api_host) as client:
-        return await _time_calls(lambda: client.list_loaded_models("llm"), rounds, warmup)
+        return await _time_calls(client.llm.list_loaded, rounds, warmup)
 
 
 async def official_async(api_host: str, rounds: int, warmup: int) -> Timings:

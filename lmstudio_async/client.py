@@ -13,10 +13,10 @@ from typing_extensions import Self
 
 from .downloaded import AsyncDownloadedEmbeddingModel, AsyncDownloadedLlm
 from .errors import LMStudioClientError, LMStudioRuntimeError, LMStudioValueError
-from .handles import AsyncEmbeddingModel, AsyncLLM, handle_for
-from .listing import ModelNamespace, check_model_namespace, decode_each
+from .handles import AsyncEmbeddingModel, AsyncLLM
+from .listing import ModelNamespace, check_model_namespace
 from .namespaces import AsyncEmbeddingNamespace, AsyncLLMNamespace
-from .protocol import LenientDecoder, ModelInstanceInfo, Raw, decoder_for
+from .protocol import LenientDecoder, Raw, decoder_for
 from .system import AsyncSystemNamespace
 from .transport.channel import Channel
 from .transport.connection import NamespaceConnection
@@ -254,14 +254,12 @@ class AsyncClient:
     ) -> list[AsyncLLM | AsyncEmbeddingModel]:
         """Handles to every loaded instance (LLMs, then embedding models), or one namespace's."""
         namespaces = check_model_namespace(namespace)
-        raws = await asyncio.gather(
-            *(self._call_raw(ns, "listLoaded", timeout=timeout) for ns in namespaces)
+        if len(namespaces) == 1:  # a task per call costs more than the call itself
+            return list(await getattr(self, namespaces[0]).list_loaded(timeout=timeout))
+        llms, embeddings = await asyncio.gather(
+            self.llm.list_loaded(timeout=timeout), self.embedding.list_loaded(timeout=timeout)
         )
-        loaded: list[AsyncLLM | AsyncEmbeddingModel] = []
-        for ns, raw in zip(namespaces, raws, strict=True):
-            infos: list[ModelInstanceInfo] = decode_each(raw, ModelInstanceInfo, f"{ns}/listLoaded")
-            loaded.extend(handle_for(self, info) for info in infos)
-        return loaded
+        return [*llms, *embeddings]
 
     async def list_downloaded_models(
         self, namespace: ModelNamespace | None = None, *, timeout: float | None = None

@@ -1,4 +1,4 @@
-"""``python -m lmstudio_async.demo``: talk to LM Studio, or to an embedded local server.
+"""``python -m lmstudio_async.demo``: load a model, stream a chat response, print its stats.
 
 Uses a running LM Studio if one answers on this machine (or at ``--host``);
 otherwise starts the LM Studio-compatible local server in-process and uses that.
@@ -9,10 +9,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import sys
 from collections.abc import AsyncIterator
 
-from . import AsyncClient
+from . import AsyncClient, AsyncLLM, Chat
 from .server import LocalServer
+
+BAR_WIDTH = 30
 
 
 @contextlib.asynccontextmanager
@@ -26,32 +29,62 @@ async def lmstudio_or_local_server(host: str | None, engine: str) -> AsyncIterat
         print(f"Using LM Studio at {found}")
         yield found
         return
-    async with LocalServer(port=0, engine=engine) as server:
+    # Slow enough to watch: a visible load and a reply streamed word by word.
+    async with LocalServer(port=0, engine=engine, load_time=1.5, token_delay=0.04) as server:
         print(
             f"No LM Studio found; started the local server ({engine} engine) at {server.api_host}"
         )
         yield server.api_host
 
 
-async def run(host: str | None, engine: str) -> None:
+def show_progress(progress: float) -> None:
+    filled = round(progress * BAR_WIDTH)
+    bar = "#" * filled + "-" * (BAR_WIDTH - filled)
+    print(f"\rLoading [{bar}] {progress:6.1%}", end="\n" if progress >= 1.0 else "", flush=True)
+
+
+async def pick_model(client: AsyncClient, model_key: str | None) -> AsyncLLM:
+    if model_key is not None:
+        return await client.llm.model(model_key, on_load_progress=show_progress)
+    loaded = await client.llm.list_loaded()
+    if loaded:
+        print(f"Using the loaded model {loaded[0].identifier!r}")
+        return loaded[0]
+    downloaded = await client.llm.list_downloaded()
+    if not downloaded:
+        sys.exit("This server has no LLM downloaded; download one in LM Studio first.")
+    print(f"Loading {downloaded[0].model_key!r}")
+    return await downloaded[0].model(on_load_progress=show_progress)
+
+
+async def run(host: str | None, engine: str, model_key: str | None, prompt: str) -> None:
     async with lmstudio_or_local_server(host, engine) as api_host, AsyncClient(api_host) as client:
-        version = await client.system.version()
-        print(f"Server reports LM Studio {version.version} (build {version.build})\n")
-        print("Downloaded models:")
-        for model in await client.list_downloaded_models():
-            info = model.info
-            params, size = info.params_string or "", info.size_bytes / 1e9
-            print(f"  {model.model_key:<44} {model.type:<9} {params:>5} {size:6.2f} GB")
-        loaded = await client.list_loaded_models()
-        print(f"\nLoaded instances: {', '.join(m.identifier for m in loaded) or 'none'}")
+        llm = await pick_model(client, model_key)
+        chat = Chat("You are a helpful assistant. Answer in a few sentences.")
+        chat.add_user_message(prompt)
+        print(f"\nYou: {prompt}\nAssistant: ", end="", flush=True)
+        stream = llm.respond_stream(chat, config={"maxTokens": 200})
+        async for fragment in stream:
+            print(fragment.content, end="", flush=True)
+        result = await stream.result()
+        stats = result.stats
+        print("\n")
+        print(f"Model:               {result.model_info.display_name} ({llm.identifier})")
+        print(f"Prompt tokens:       {stats.prompt_tokens_count}")
+        print(f"Predicted tokens:    {stats.predicted_tokens_count}")
+        print(f"Time to first token: {stats.time_to_first_token_sec or 0:.3f} s")
+        print(f"Tokens per second:   {stats.tokens_per_second or 0:.1f}")
+        print(f"Stop reason:         {stats.stop_reason}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--host", help="host:port of an LM Studio server (default: discover)")
     parser.add_argument("--engine", default="scripted", help="engine of the embedded server")
+    parser.add_argument("--model", help="model key to use (default: loaded, else first downloaded)")
+    parser.add_argument("--prompt", default="What is the meaning of life?")
     args = parser.parse_args()
-    asyncio.run(run(args.host, args.engine))
+    asyncio.run(run(args.host, args.engine, args.model, args.prompt))
 
 
 if __name__ == "__main__":

@@ -22,6 +22,9 @@ from .config import (
     ReasoningParsing,
     StructuredSetting,
 )
+from .convenience import embedding_model, list_downloaded_models, list_loaded_models, llm
+from .default_client import close_default_client, configure_default_client, get_default_client
+from .defaults import get_default_timeout, set_default_timeout
 from .downloaded import AsyncDownloadedEmbeddingModel, AsyncDownloadedLlm, AsyncDownloadedModel
 from .errors import (
     LMStudioAuthenticationError,
@@ -41,7 +44,7 @@ from .errors import (
     LMStudioWebsocketError,
 )
 from .handles import AsyncEmbeddingModel, AsyncLLM, AsyncModelHandle
-from .listing import ModelNamespace
+from .listing import ModelNamespaceName
 from .loading import DEFAULT_TTL
 from .namespaces import AsyncEmbeddingNamespace, AsyncLLMNamespace, AsyncModelNamespace
 from .predict_request import PredictionConfigInput
@@ -66,6 +69,15 @@ from .system import AsyncSystemNamespace
 
 __all__ = [
     "__version__",
+    "llm",
+    "embedding_model",
+    "list_loaded_models",
+    "list_downloaded_models",
+    "get_default_client",
+    "configure_default_client",
+    "close_default_client",
+    "get_default_timeout",
+    "set_default_timeout",
     "AsyncClient",
     "AsyncSystemNamespace",
     "AsyncLLMNamespace",
@@ -107,7 +119,7 @@ __all__ = [
     "LlmPredictionStats",
     "DEFAULT_TIMEOUT",
     "DEFAULT_CONNECT_TIMEOUT",
-    "ModelNamespace",
+    "ModelNamespaceName",
     "ModelInfo",
     "LlmInfo",
     "EmbeddingModelInfo",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import math
 from types import TracebackType
 from typing import Any, Final, TypeVar, cast
 
@@ -11,10 +10,11 @@ import aiohttp
 import msgspec
 from typing_extensions import Self
 
+from .defaults import INITIAL_TIMEOUT, check_timeout, get_default_timeout
 from .downloaded import AsyncDownloadedEmbeddingModel, AsyncDownloadedLlm
-from .errors import LMStudioClientError, LMStudioRuntimeError, LMStudioValueError
+from .errors import LMStudioClientError, LMStudioRuntimeError
 from .handles import AsyncEmbeddingModel, AsyncLLM
-from .listing import ModelNamespace, check_model_namespace
+from .listing import ModelNamespaceName, check_model_namespace
 from .namespaces import AsyncEmbeddingNamespace, AsyncLLMNamespace
 from .protocol import LenientDecoder, Raw, decoder_for
 from .system import AsyncSystemNamespace
@@ -23,26 +23,14 @@ from .transport.connection import NamespaceConnection
 from .transport.credentials import resolve_credentials
 from .transport.hosts import ApiHost, discover_api_host, parse_api_host, probe_api_host
 
-__all__ = ["AsyncClient", "DEFAULT_TIMEOUT", "DEFAULT_CONNECT_TIMEOUT", "check_timeout"]
+__all__ = ["AsyncClient", "DEFAULT_TIMEOUT", "DEFAULT_CONNECT_TIMEOUT"]
 
 T = TypeVar("T")
 
-#: Longest wait, in seconds, for any one answer from the server (an RPC result, the
-#: next packet of a stream). Generous, because a busy server can be slow, but finite.
-DEFAULT_TIMEOUT: Final = 60.0
+#: The initial default of ``timeout`` (see :func:`set_default_timeout`).
+DEFAULT_TIMEOUT: Final = INITIAL_TIMEOUT
 #: Longest wait to open and authenticate a websocket.
 DEFAULT_CONNECT_TIMEOUT: Final = 10.0
-
-
-def check_timeout(value: float, name: str = "timeout") -> float:
-    """Validate a timeout in seconds (``math.inf`` disables it)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
-        raise LMStudioValueError(f"{name} must be a number of seconds, not {value!r}.")
-    if value <= 0:
-        raise LMStudioValueError(
-            f"{name} must be positive, not {value!r}; use math.inf to wait without limit."
-        )
-    return float(value)
 
 
 class AsyncClient:
@@ -54,8 +42,9 @@ class AsyncClient:
     the client connects as a guest. Websockets open lazily, one per namespace,
     on first use; after a lost connection the next call reconnects.
 
-    ``timeout`` bounds every wait for the server (seconds; ``math.inf`` for none);
-    most methods also take a per-call ``timeout``.
+    ``timeout`` bounds every wait for the server (seconds; ``math.inf`` for none;
+    default :func:`get_default_timeout`, 60 s unless changed); most methods also
+    take a per-call ``timeout``.
 
     Use it as ``async with AsyncClient() as client:``, or call :meth:`aclose`.
     """
@@ -65,12 +54,12 @@ class AsyncClient:
         api_host: str | None = None,
         *,
         api_token: str | None = None,
-        timeout: float = DEFAULT_TIMEOUT,
+        timeout: float | None = None,
         connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
     ) -> None:
         self._api_host: ApiHost | None = parse_api_host(api_host) if api_host is not None else None
         self._credentials = resolve_credentials(api_token)
-        self._timeout = check_timeout(timeout)
+        self._timeout = get_default_timeout() if timeout is None else check_timeout(timeout)
         self._connect_timeout = check_timeout(connect_timeout, "connect_timeout")
         self._session: aiohttp.ClientSession | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -78,9 +67,9 @@ class AsyncClient:
         self._connect_locks: dict[str, asyncio.Lock] = {}
         self._host_lock: asyncio.Lock | None = None
         self._closed = False
-        self.system = AsyncSystemNamespace(self)
-        self.llm = AsyncLLMNamespace(self)
-        self.embedding = AsyncEmbeddingNamespace(self)
+        self.system: AsyncSystemNamespace = AsyncSystemNamespace(self)
+        self.llm: AsyncLLMNamespace = AsyncLLMNamespace(self)
+        self.embedding: AsyncEmbeddingNamespace = AsyncEmbeddingNamespace(self)
 
     def __repr__(self) -> str:
         host = str(self._api_host) if self._api_host is not None else "<not yet discovered>"
@@ -250,7 +239,7 @@ class AsyncClient:
     # --- model listings -------------------------------------------------------------
 
     async def list_loaded_models(
-        self, namespace: ModelNamespace | None = None, *, timeout: float | None = None
+        self, namespace: ModelNamespaceName | None = None, *, timeout: float | None = None
     ) -> list[AsyncLLM | AsyncEmbeddingModel]:
         """Handles to every loaded instance (LLMs, then embedding models), or one namespace's."""
         namespaces = check_model_namespace(namespace)
@@ -262,7 +251,7 @@ class AsyncClient:
         return [*llms, *embeddings]
 
     async def list_downloaded_models(
-        self, namespace: ModelNamespace | None = None, *, timeout: float | None = None
+        self, namespace: ModelNamespaceName | None = None, *, timeout: float | None = None
     ) -> list[AsyncDownloadedLlm | AsyncDownloadedEmbeddingModel]:
         """Every model on the server's disk, or those of one namespace."""
         return await self.system.list_downloaded_models(namespace, timeout=timeout)

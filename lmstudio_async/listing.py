@@ -10,14 +10,14 @@ from .errors import LMStudioValueError
 from .protocol import EmbeddingModelInfo, LlmInfo, ModelInfo, Raw, decoder_for, lenient_decoder_for
 
 __all__ = [
-    "ModelNamespace",
+    "ModelNamespaceName",
     "MODEL_NAMESPACES",
     "check_model_namespace",
     "decode_each",
     "filter_by_namespace",
 ]
 
-ModelNamespace = Literal["llm", "embedding"]
+ModelNamespaceName = Literal["llm", "embedding"]
 MODEL_NAMESPACES: Final = ("llm", "embedding")
 
 _RAW_LIST = list[Raw]

@@ -22,7 +22,7 @@ from .errors import (
     LMStudioValueError,
 )
 from .handles import AsyncEmbeddingModel, AsyncLLM
-from .listing import ModelNamespace, decode_each
+from .listing import ModelNamespaceName, decode_each
 from .loading import DEFAULT_TTL, run_load_channel, ttl_to_ms
 from .protocol import (
     CODE_DOMAIN_MISMATCH,
@@ -51,7 +51,7 @@ C = TypeVar("C", LlmLoadModelConfig, EmbeddingLoadModelConfig)
 class AsyncModelNamespace(Generic[H, D, I, C]):
     """Model management shared by the LLM and embedding namespaces."""
 
-    namespace: ClassVar[ModelNamespace]
+    namespace: ClassVar[ModelNamespaceName]
     kind: ClassVar[str]
     _handle_type: ClassVar[type[Any]]
     _downloaded_type: ClassVar[type[Any]]

@@ -9,6 +9,7 @@ do the same explicitly.
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator
@@ -20,7 +21,7 @@ from typing_extensions import Self
 
 from .callbacks import Callback, Callback0, ProgressReporter, invoke
 from .config import LLM_LOAD_CONFIG, LLM_PREDICTION_CONFIG, LlmLoadModelConfig, LlmPredictionConfig
-from .errors import LMStudioChannelClosedError, LMStudioPredictionError
+from .errors import LMStudioCancelledError, LMStudioChannelClosedError, LMStudioPredictionError
 from .protocol import (
     AssistantMessage,
     FragmentPacket,
@@ -200,33 +201,52 @@ class AsyncPredictionStream:
         return self._fragments()
 
     async def _fragments(self) -> AsyncIterator[LlmPredictionFragment]:
+        self._iterating = True
+        try:
+            while fragments := await self.next_batch():
+                for fragment in fragments:
+                    yield fragment
+        except GeneratorExit:  # the consumer left early: break, exception, or aclose()
+            self._abandon()
+            raise
+        finally:
+            self._iterating = False
+
+    async def next_batch(self) -> list[LlmPredictionFragment]:
+        """Every fragment that has arrived, waiting for at least one; ``[]`` once the
+        prediction is over. Callbacks fire as they do during iteration.
+
+        Lets a consumer take many fragments per wake-up (the blocking API pulls
+        fragments across threads this way).
+        """
         if self._error is not None:
             raise self._error
         if self._result is not None:
-            return
-        self._iterating = True
+            return []
         try:
             await self.start()
             channel = self._channel
             assert channel is not None
             while True:
                 batch: list[PredictPacket | None] = [*await channel.receive_batch()]
+                fragments = []
                 for packet in batch or [None]:
                     fragment = await self._handle(packet)
                     if fragment is not None:
-                        yield fragment
-                    elif self._result is not None:
-                        return
+                        fragments.append(fragment)
+                if self._result is not None:
+                    channel.close()
+                    return fragments
+                if fragments:
+                    return fragments
         except BaseException as exc:
-            # Leaving early (break, exception, cancellation) ends up here too.
             self._abandon()
-            if not isinstance(exc, GeneratorExit):
-                self._error = exc
+            self._error = (
+                LMStudioCancelledError(f"The {self._label} was cancelled before it finished.")
+                if isinstance(exc, asyncio.CancelledError)
+                else exc
+            )
             raise
-        finally:
-            self._iterating = False
-            if self._channel is not None and self._result is not None:
-                self._channel.close()
 
     async def _handle(self, packet: PredictPacket | None) -> LlmPredictionFragment | None:
         """Process one packet; returns the fragment to yield, if any."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .downloaded import AsyncDownloadedEmbeddingModel, AsyncDownloadedLlm, downloaded_record
-from .listing import ModelNamespace, check_model_namespace, decode_each, filter_by_namespace
+from .listing import ModelNamespaceName, check_model_namespace, decode_each, filter_by_namespace
 from .protocol import ModelInfo, NotifyParameter, VersionResult
 
 if TYPE_CHECKING:
@@ -25,7 +25,7 @@ class AsyncSystemNamespace:
         return await self._client._call("system", "version", None, VersionResult, timeout=timeout)
 
     async def list_downloaded_models(
-        self, namespace: ModelNamespace | None = None, *, timeout: float | None = None
+        self, namespace: ModelNamespaceName | None = None, *, timeout: float | None = None
     ) -> list[AsyncDownloadedLlm | AsyncDownloadedEmbeddingModel]:
         """Every model on the server's disk, or those of one namespace (``llm``/``embedding``)."""
         namespaces = check_model_namespace(namespace)

@@ -56,6 +56,8 @@ _TEXT = aiohttp.WSMsgType.TEXT
 _MAX_MESSAGE_BYTES = 256 * 1024 * 1024
 # Protocol-level pings detect a peer that vanished without closing (e.g. after sleep).
 _HEARTBEAT_SECONDS = 30.0
+# How long closing waits for frames already queued (such as cancels) to be sent.
+_FLUSH_SECONDS = 1.0
 
 
 class NamespaceConnection:
@@ -166,16 +168,19 @@ class NamespaceConnection:
         """Close the socket; whatever is still pending fails with a clear error."""
         if self._closed:
             return
+        # Pending sends are cancel frames for abandoned work: let them go out first.
+        background, self._background = self._background, set()
+        if background:
+            await asyncio.wait(background, timeout=_FLUSH_SECONDS)
+        for task in background:
+            task.cancel()
+        await asyncio.gather(*background, return_exceptions=True)
         self._fail_all(
             LMStudioWebsocketError(
                 f"The client closed its connection to {self.api_host}/{self.namespace} "
                 "while this request was pending."
             )
         )
-        background, self._background = self._background, set()
-        for task in background:
-            task.cancel()
-        await asyncio.gather(*background, return_exceptions=True)
         reader, self._reader = self._reader, None
         if reader is not None and not reader.done():
             reader.cancel()

@@ -1,0 +1,307 @@
+"""What the generated blocking API runs on: an event loop in a thread, and calls into it.
+
+Each sync ``Client`` owns a :class:`Portal`: one daemon thread running one event
+loop, started on first use and stopped by ``close()`` (or at interpreter exit).
+A blocking call submits a coroutine to that loop and waits for it in the
+calling thread. While it waits, the calling thread also runs the user's
+callbacks that the coroutine hands back to it, so callbacks always run in the
+thread that made the call, never in the loop thread.
+
+Ctrl-C (``KeyboardInterrupt``) during a wait cancels the coroutine, which
+cancels its work on the server, gives it a moment to say so, and re-raises.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import concurrent.futures
+import inspect
+import itertools
+import queue
+import threading
+import time
+import weakref
+from collections.abc import Awaitable, Callable
+from typing import Any, ClassVar, TypeVar
+
+from lmstudio_async.errors import LMStudioRuntimeError, LMStudioValueError
+
+__all__ = ["Portal", "SyncTwin", "register_twin", "static_portal"]
+
+T = TypeVar("T")
+
+#: How long a cancelled call may take to clean up (tell the server) after Ctrl-C.
+CANCEL_GRACE_SECONDS = 5.0
+#: How long stopping a loop thread may take.
+STOP_TIMEOUT_SECONDS = 10.0
+
+_thread_numbers = itertools.count(1)
+
+
+class _CallerQueue:
+    """Work for one calling thread: callbacks to run, and wake-ups when a call finishes."""
+
+    _local = threading.local()
+
+    def __init__(self) -> None:
+        self._items: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
+
+    @classmethod
+    def current(cls) -> _CallerQueue:
+        caller: _CallerQueue | None = getattr(cls._local, "queue", None)
+        if caller is None:
+            caller = cls._local.queue = cls()
+        return caller
+
+    def put(self, item: Callable[[], None] | None) -> None:
+        self._items.put(item)
+
+    def run_until(self, done: concurrent.futures.Future[Any], timeout: float | None = None) -> None:
+        """Run queued callbacks until ``done`` completes (or ``timeout`` passes).
+
+        Nested calls (a callback making another blocking call) share the queue; a
+        wake-up meant for an outer call is harmless here, since each loop re-checks
+        its own future.
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not done.done():
+            remaining = None if deadline is None else deadline - time.monotonic()
+            if remaining is not None and remaining <= 0:
+                return
+            try:
+                item = self._items.get(timeout=remaining)
+            except queue.Empty:
+                return
+            if item is not None:
+                item()
+
+
+class Portal:
+    """An event loop running in its own daemon thread, and blocking calls into it."""
+
+    def __init__(self, name: str = "lmstudio-sync") -> None:
+        self._name = f"{name}-{next(_thread_numbers)}"
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._stopped = False
+
+    def __repr__(self) -> str:
+        state = "stopped" if self._stopped else "running" if self._thread else "not started"
+        return f"<Portal {self._name} {state}>"
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def _ensure_loop(self) -> asyncio.AbstractEventLoop:
+        loop = self._loop
+        if loop is not None:
+            return loop
+        with self._lock:
+            if self._stopped:
+                raise LMStudioRuntimeError("This client is closed; create a new one.")
+            if self._loop is None:
+                started = threading.Event()
+                loop = asyncio.new_event_loop()
+                thread = threading.Thread(
+                    target=self._run, args=(loop, started), name=self._name, daemon=True
+                )
+                thread.start()
+                started.wait()
+                self._thread = thread
+                self._loop = loop
+                _live_portals.add(self)
+            return self._loop
+
+    @staticmethod
+    def _run(loop: asyncio.AbstractEventLoop, started: threading.Event) -> None:
+        asyncio.set_event_loop(loop)
+        loop.call_soon(started.set)
+        loop.run_forever()
+
+    def _check_caller(self) -> None:
+        if self._thread is not None and threading.current_thread() is self._thread:
+            raise LMStudioRuntimeError(
+                "The blocking API cannot be used from its own event loop thread "
+                "(e.g. from an async callback); use lmstudio_async there."
+            )
+
+    def call(self, function: Callable[..., Awaitable[T]], /, *args: Any, **kwargs: Any) -> T:
+        """Run ``function(*args, **kwargs)`` on the loop and wait for its result here."""
+        self._check_caller()
+        loop = self._ensure_loop()
+        caller = _CallerQueue.current()
+        done: concurrent.futures.Future[T] = concurrent.futures.Future()
+        tasks: list[asyncio.Task[T]] = []
+
+        def finished(task: asyncio.Task[T]) -> None:
+            if task.cancelled():
+                done.cancel()
+            elif (error := task.exception()) is not None:
+                done.set_exception(error)
+            else:
+                done.set_result(task.result())
+            caller.put(None)
+
+        def start() -> None:
+            try:
+                task = loop.create_task(_as_coroutine(function(*args, **kwargs)))
+            except BaseException as error:  # the call itself failed before awaiting
+                done.set_exception(error)
+                caller.put(None)
+                return
+            tasks.append(task)
+            task.add_done_callback(finished)
+
+        loop.call_soon_threadsafe(start)
+        try:
+            caller.run_until(done)
+        except KeyboardInterrupt:
+            loop.call_soon_threadsafe(lambda: [task.cancel() for task in tasks])
+            caller.run_until(done, timeout=CANCEL_GRACE_SECONDS)
+            raise
+        return done.result()
+
+    def callback(self, function: Callable[..., object] | None) -> Callable[..., Awaitable[None]] | None:
+        """An async stand-in for a user callback: calling it (on the loop) runs ``function``
+        in the thread that is making blocking calls now, and waits for it to finish."""
+        if function is None:
+            return None
+        caller = _CallerQueue.current()
+
+        async def in_caller_thread(*args: Any) -> None:
+            loop = asyncio.get_running_loop()
+            outcome: asyncio.Future[None] = loop.create_future()
+
+            def run() -> None:
+                try:
+                    result = function(*args)
+                    if inspect.isawaitable(result):
+                        raise LMStudioValueError(
+                            f"{function!r} is an async function; the blocking API calls "
+                            "callbacks as plain functions (use lmstudio_async for async ones)."
+                        )
+                except Exception as error:  # reported to the call that fired the callback
+                    loop.call_soon_threadsafe(_settle, outcome, error)
+                else:
+                    loop.call_soon_threadsafe(_settle, outcome, None)
+
+            caller.put(run)
+            await outcome
+
+        return in_caller_thread
+
+    def stop(self) -> None:
+        """Cancel whatever still runs on the loop, stop it and join its thread."""
+        with self._lock:
+            if self._stopped:
+                return
+            self._stopped = True
+            loop, thread = self._loop, self._thread
+        _live_portals.discard(self)
+        if loop is None or thread is None:
+            return
+        if threading.current_thread() is thread:  # dropped from inside its own loop
+            loop.call_soon(loop.stop)
+            return
+        future = asyncio.run_coroutine_threadsafe(_cancel_everything_else(), loop)
+        try:
+            future.result(STOP_TIMEOUT_SECONDS)
+        except (concurrent.futures.TimeoutError, asyncio.CancelledError):
+            pass
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(STOP_TIMEOUT_SECONDS)
+        if not thread.is_alive():
+            loop.close()
+
+
+def _settle(future: asyncio.Future[None], error: BaseException | None) -> None:
+    if future.done():
+        return
+    if error is None:
+        future.set_result(None)
+    else:
+        future.set_exception(error)
+
+
+async def _as_coroutine(awaitable: Awaitable[T]) -> T:
+    return await awaitable
+
+
+async def _cancel_everything_else() -> None:
+    current = asyncio.current_task()
+    others = [task for task in asyncio.all_tasks() if task is not current]
+    for task in others:
+        task.cancel()
+    await asyncio.gather(*others, return_exceptions=True)
+
+
+_live_portals: weakref.WeakSet[Portal] = weakref.WeakSet()
+_static: Portal | None = None
+_static_lock = threading.Lock()
+
+
+def static_portal() -> Portal:
+    """A shared portal for calls that belong to no client (e.g. host discovery)."""
+    global _static
+    with _static_lock:
+        if _static is None or _static._stopped:
+            _static = Portal("lmstudio-sync-static")
+        return _static
+
+
+class SyncTwin:
+    """Base of every generated blocking class: a wrapper around its async twin."""
+
+    __slots__ = ("__weakref__", "_async", "_portal")
+
+    _async_type: ClassVar[type]
+    _async: Any
+    _portal: Portal
+
+    @classmethod
+    def _wrap_async(cls: type[T], portal: Portal, value: Any) -> T:
+        twin = object.__new__(cls)
+        twin._portal = portal  # type: ignore[attr-defined]
+        twin._async = value  # type: ignore[attr-defined]
+        return twin
+
+    def _wrap(self, value: Any) -> Any:
+        """Turn async API objects in a result into their blocking twins."""
+        return wrap(self._portal, value)
+
+    def __repr__(self) -> str:
+        text = repr(self._async)
+        return text.replace(type(self._async).__name__, type(self).__name__, 1)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SyncTwin) and self._async == other._async
+
+    def __hash__(self) -> int:
+        return hash(self._async)
+
+
+_twins: dict[type, type[SyncTwin]] = {}
+
+
+def register_twin(sync_type: type[SyncTwin]) -> None:
+    _twins[sync_type._async_type] = sync_type
+
+
+def wrap(portal: Portal, value: Any) -> Any:
+    twin = _twins.get(type(value))
+    if twin is not None:
+        return twin._wrap_async(portal, value)
+    if type(value) is list:
+        return [wrap(portal, item) for item in value]
+    if type(value) is tuple:
+        return tuple(wrap(portal, item) for item in value)
+    return value
+
+
+@atexit.register
+def _stop_all_portals() -> None:
+    for portal in list(_live_portals):
+        portal.stop()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import nox
 
-nox.options.sessions = ["tests", "lint", "typecheck"]
+nox.options.sessions = ["tests", "lint", "typecheck", "generate"]
 nox.options.default_venv_backend = "venv"
 
 DEV = ".[dev]"
@@ -30,6 +30,13 @@ def typecheck(session: nox.Session) -> None:
     """mypy --strict over both packages and the tests."""
     session.install("-e", DEV)
     session.run("mypy", "--strict")
+
+
+@nox.session
+def generate(session: nox.Session) -> None:
+    """Regenerate lmstudio_sync from lmstudio_async; ``-- --check`` only verifies it is current."""
+    session.install("-e", DEV)
+    session.run("python", "tools/generate_sync.py", *session.posargs)
 
 
 @nox.session

@@ -21,17 +21,17 @@ __all__ = [
     "downloaded_record",
 ]
 
-I = TypeVar("I", LlmInfo, EmbeddingModelInfo)  # noqa: E741
-H = TypeVar("H", "AsyncLLM", "AsyncEmbeddingModel")
-C = TypeVar("C", LlmLoadModelConfig, EmbeddingLoadModelConfig)
+InfoT = TypeVar("InfoT", LlmInfo, EmbeddingModelInfo)
+HandleT = TypeVar("HandleT", "AsyncLLM", "AsyncEmbeddingModel")
+ConfigT = TypeVar("ConfigT", LlmLoadModelConfig, EmbeddingLoadModelConfig)
 
 
-class AsyncDownloadedModel(Generic[I, H, C]):
+class AsyncDownloadedModel(Generic[InfoT, HandleT, ConfigT]):
     """A model on the server's disk. ``info`` has everything the server said about it."""
 
-    def __init__(self, client: AsyncClient, info: I) -> None:
+    def __init__(self, client: AsyncClient, info: InfoT) -> None:
         self._client = client
-        self.info: I = info
+        self.info: InfoT = info
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(model_key={self.model_key!r}, path={self.path!r})"
@@ -57,14 +57,14 @@ class AsyncDownloadedModel(Generic[I, H, C]):
         self,
         *,
         ttl: float | None = DEFAULT_TTL,
-        config: C | Mapping[str, Any] | None = None,
+        config: ConfigT | Mapping[str, Any] | None = None,
         on_load_progress: ProgressCallback | None = None,
         on_progress: ProgressCallback | None = None,
         timeout: float | None = None,
-    ) -> H:
+    ) -> HandleT:
         """A loaded instance of this model, loading one if none is (see ``namespace.model``)."""
         namespace: Any = getattr(self._client, self.type)
-        handle: H = await namespace.model(
+        handle: HandleT = await namespace.model(
             self.model_key,
             ttl=ttl,
             config=config,
@@ -79,14 +79,14 @@ class AsyncDownloadedModel(Generic[I, H, C]):
         instance_identifier: str | None = None,
         *,
         ttl: float | None = DEFAULT_TTL,
-        config: C | Mapping[str, Any] | None = None,
+        config: ConfigT | Mapping[str, Any] | None = None,
         on_load_progress: ProgressCallback | None = None,
         on_progress: ProgressCallback | None = None,
         timeout: float | None = None,
-    ) -> H:
+    ) -> HandleT:
         """A new instance of this model (see ``namespace.load_new_instance``)."""
         namespace: Any = getattr(self._client, self.type)
-        handle: H = await namespace.load_new_instance(
+        handle: HandleT = await namespace.load_new_instance(
             self.model_key,
             instance_identifier,
             ttl=ttl,

@@ -59,12 +59,12 @@ __all__ = ["AsyncModelHandle", "AsyncLLM", "AsyncEmbeddingModel", "handle_for"]
 
 _PREDICT = lenient_decoder_for(PredictPacket, "llm/predict")
 
-I = TypeVar("I", LlmInstanceInfo, EmbeddingModelInstanceInfo)  # noqa: E741
-C = TypeVar("C", LlmLoadModelConfig, EmbeddingLoadModelConfig)
+InfoT = TypeVar("InfoT", LlmInstanceInfo, EmbeddingModelInstanceInfo)
+ConfigT = TypeVar("ConfigT", LlmLoadModelConfig, EmbeddingLoadModelConfig)
 T = TypeVar("T")
 
 
-class AsyncModelHandle(Generic[I, C]):
+class AsyncModelHandle(Generic[InfoT, ConfigT]):
     """A loaded model instance. Compare handles with ``==`` (same instance)."""
 
     namespace: ClassVar[str]
@@ -72,9 +72,9 @@ class AsyncModelHandle(Generic[I, C]):
     _load_config_schema: ClassVar[ConfigSchema[Any]]
     _info_type: ClassVar[type[Any]]
 
-    def __init__(self, client: AsyncClient, info: I) -> None:
+    def __init__(self, client: AsyncClient, info: InfoT) -> None:
         self._client = client
-        self._info: I = info
+        self._info: InfoT = info
 
     def __repr__(self) -> str:
         return (
@@ -101,7 +101,7 @@ class AsyncModelHandle(Generic[I, C]):
         return self._info.model_key
 
     @property
-    def info(self) -> I:
+    def info(self) -> InfoT:
         """The instance info as of when this handle was created; see :meth:`get_info`."""
         return self._info
 
@@ -130,19 +130,19 @@ class AsyncModelHandle(Generic[I, C]):
             details=cause.details,
         )
 
-    async def get_info(self, *, timeout: float | None = None) -> I:
+    async def get_info(self, *, timeout: float | None = None) -> InfoT:
         """Fresh information about this instance from the server."""
         parameter = GetModelInfoParameter(specifier=self._specifier(), throw_if_not_found=True)
-        info: I = await self._call("getModelInfo", parameter, self._info_type, timeout)
+        info: InfoT = await self._call("getModelInfo", parameter, self._info_type, timeout)
         self._info = info
         return info
 
-    async def get_load_config(self, *, timeout: float | None = None) -> C:
+    async def get_load_config(self, *, timeout: float | None = None) -> ConfigT:
         """The configuration this instance was loaded with (settings this SDK knows)."""
         kv = await self._call(
             "getLoadConfig", SpecifierParameter(specifier=self._specifier()), KVConfig, timeout
         )
-        config: C = self._load_config_schema.from_kv_config(kv)
+        config: ConfigT = self._load_config_schema.from_kv_config(kv)
         return config
 
     async def get_context_length(self, *, timeout: float | None = None) -> int:

@@ -42,13 +42,13 @@ if TYPE_CHECKING:
 
 __all__ = ["AsyncModelNamespace", "AsyncLLMNamespace", "AsyncEmbeddingNamespace"]
 
-H = TypeVar("H", AsyncLLM, AsyncEmbeddingModel)
-D = TypeVar("D", AsyncDownloadedLlm, AsyncDownloadedEmbeddingModel)
-I = TypeVar("I", LlmInstanceInfo, EmbeddingModelInstanceInfo)  # noqa: E741
-C = TypeVar("C", LlmLoadModelConfig, EmbeddingLoadModelConfig)
+HandleT = TypeVar("HandleT", AsyncLLM, AsyncEmbeddingModel)
+DownloadedT = TypeVar("DownloadedT", AsyncDownloadedLlm, AsyncDownloadedEmbeddingModel)
+InfoT = TypeVar("InfoT", LlmInstanceInfo, EmbeddingModelInstanceInfo)
+ConfigT = TypeVar("ConfigT", LlmLoadModelConfig, EmbeddingLoadModelConfig)
 
 
-class AsyncModelNamespace(Generic[H, D, I, C]):
+class AsyncModelNamespace(Generic[HandleT, DownloadedT, InfoT, ConfigT]):
     """Model management shared by the LLM and embedding namespaces."""
 
     namespace: ClassVar[ModelNamespaceName]
@@ -73,11 +73,11 @@ class AsyncModelNamespace(Generic[H, D, I, C]):
         /,
         *,
         ttl: float | None = DEFAULT_TTL,
-        config: C | Mapping[str, Any] | None = None,
+        config: ConfigT | Mapping[str, Any] | None = None,
         on_load_progress: ProgressCallback | None = None,
         on_progress: ProgressCallback | None = None,
         timeout: float | None = None,
-    ) -> H:
+    ) -> HandleT:
         """A handle to a loaded model, loading it first if needed ("just in time").
 
         Without ``model_key``: any loaded model of this namespace (nothing is loaded
@@ -111,11 +111,11 @@ class AsyncModelNamespace(Generic[H, D, I, C]):
         instance_identifier: str | None = None,
         *,
         ttl: float | None = DEFAULT_TTL,
-        config: C | Mapping[str, Any] | None = None,
+        config: ConfigT | Mapping[str, Any] | None = None,
         on_load_progress: ProgressCallback | None = None,
         on_progress: ProgressCallback | None = None,
         timeout: float | None = None,
-    ) -> H:
+    ) -> HandleT:
         """Load a new instance of a downloaded model, even if one is already loaded.
 
         Without ``instance_identifier`` the server picks one (the model key, then
@@ -144,7 +144,7 @@ class AsyncModelNamespace(Generic[H, D, I, C]):
         parameter: Any,
         progress: ProgressReporter,
         timeout: float | None,
-    ) -> H:
+    ) -> HandleT:
         try:
             info, _ = await run_load_channel(
                 self._client, self.namespace, endpoint, parameter, progress, timeout
@@ -154,7 +154,7 @@ class AsyncModelNamespace(Generic[H, D, I, C]):
             if isinstance(exc, LMStudioModelNotFoundError) or exc.code == CODE_DOMAIN_MISMATCH:
                 raise await self._not_found(key, exc) from exc
             raise
-        handle: H = self._handle_type(self._client, info)
+        handle: HandleT = self._handle_type(self._client, info)
         return handle
 
     async def _not_found(self, key: str, cause: LMStudioServerError) -> LMStudioModelNotFoundError:
@@ -183,25 +183,25 @@ class AsyncModelNamespace(Generic[H, D, I, C]):
 
     # --- listing and inspecting -----------------------------------------------------------
 
-    async def list_loaded(self, *, timeout: float | None = None) -> list[H]:
+    async def list_loaded(self, *, timeout: float | None = None) -> list[HandleT]:
         """Handles to every loaded instance of this namespace."""
         raw = await self._client._call_raw(self.namespace, "listLoaded", timeout=timeout)
         infos = decode_each(raw, self._info_type, f"{self.namespace}/listLoaded")
         return [self._handle_type(self._client, info) for info in infos]
 
-    async def list_downloaded(self, *, timeout: float | None = None) -> list[D]:
+    async def list_downloaded(self, *, timeout: float | None = None) -> list[DownloadedT]:
         """Every downloaded model of this namespace, each loadable from its record."""
         models = await self._client.system.list_downloaded_models(self.namespace, timeout=timeout)
         return [m for m in models if isinstance(m, self._downloaded_type)]
 
     async def get_model_info(
         self, specifier: ModelSpecifierInput, *, timeout: float | None = None
-    ) -> I:
+    ) -> InfoT:
         """Information about the loaded instance an identifier or query selects."""
         parameter = GetModelInfoParameter(
             specifier=to_specifier(specifier), throw_if_not_found=True
         )
-        info: I = await self._client._call(
+        info: InfoT = await self._client._call(
             self.namespace, "getModelInfo", parameter, self._info_type, timeout=timeout
         )
         return info

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import concurrent.futures
+import contextlib
 import inspect
 import itertools
 import queue
@@ -164,7 +165,9 @@ class Portal:
             raise
         return done.result()
 
-    def callback(self, function: Callable[..., object] | None) -> Callable[..., Awaitable[None]] | None:
+    def callback(
+        self, function: Callable[..., object] | None
+    ) -> Callable[..., Awaitable[None]] | None:
         """An async stand-in for a user callback: calling it (on the loop) runs ``function``
         in the thread that is making blocking calls now, and waits for it to finish."""
         if function is None:
@@ -207,10 +210,8 @@ class Portal:
             loop.call_soon(loop.stop)
             return
         future = asyncio.run_coroutine_threadsafe(_cancel_everything_else(), loop)
-        try:
+        with contextlib.suppress(concurrent.futures.TimeoutError, asyncio.CancelledError):
             future.result(STOP_TIMEOUT_SECONDS)
-        except (concurrent.futures.TimeoutError, asyncio.CancelledError):
-            pass
         loop.call_soon_threadsafe(loop.stop)
         thread.join(STOP_TIMEOUT_SECONDS)
         if not thread.is_alive():
@@ -304,4 +305,37 @@ def wrap(portal: Portal, value: Any) -> Any:
 @atexit.register
 def _stop_all_portals() -> None:
     for portal in list(_live_portals):
+        portal.stop()
+
+
+class RootTwin(SyncTwin):
+    """Base of the generated ``Client``: owns the portal that every object it returns uses.
+
+    Closing happens once: on ``close()``, on ``with`` exit, when the client is
+    garbage collected, or at interpreter exit, whichever comes first.
+    """
+
+    __slots__ = ("_finalizer",)
+
+    def _attach(self, async_client: Any) -> None:
+        self._portal = Portal()
+        self._async = async_client
+        self._finalizer = weakref.finalize(self, _close_root, self._portal, async_client)
+
+    def close(self) -> None:
+        """Close every socket, then stop the client's event loop thread. Idempotent."""
+        self._finalizer()
+
+    def __enter__(self: T) -> T:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def _close_root(portal: Portal, async_client: Any) -> None:
+    try:
+        if portal.running and threading.current_thread() is not portal._thread:
+            portal.call(async_client.aclose)
+    finally:
         portal.stop()

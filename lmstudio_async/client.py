@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from types import TracebackType
 from typing import Any, Final, TypeVar, cast
 
@@ -27,6 +28,8 @@ __all__ = ["AsyncClient", "DEFAULT_TIMEOUT", "DEFAULT_CONNECT_TIMEOUT"]
 
 T = TypeVar("T")
 
+#: Where to connect when no ``api_host`` is given; if unset, LM Studio is looked for locally.
+HOST_ENV_VAR: Final = "LM_API_HOST"
 #: The initial default of ``timeout`` (see :func:`set_default_timeout`).
 DEFAULT_TIMEOUT: Final = INITIAL_TIMEOUT
 #: Longest wait to open and authenticate a websocket.
@@ -36,8 +39,9 @@ DEFAULT_CONNECT_TIMEOUT: Final = 10.0
 class AsyncClient:
     """A connection to LM Studio (or any LM Studio-compatible server).
 
-    ``api_host`` is ``"host:port"``; without it the client looks for LM Studio on
-    this machine (its SDK ports, then 1234). The API token comes from
+    ``api_host`` is ``"host:port"``; without it the client uses the ``LM_API_HOST``
+    environment variable, else looks for LM Studio on this machine (its SDK ports,
+    then 1234). The API token comes from
     ``api_token``, else ``LM_API_TOKEN`` (or ``LMSTUDIO_API_TOKEN``); without one
     the client connects as a guest. Websockets open lazily, one per namespace,
     on first use; after a lost connection the next call reconnects.
@@ -57,7 +61,9 @@ class AsyncClient:
         timeout: float | None = None,
         connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
     ) -> None:
-        self._api_host: ApiHost | None = parse_api_host(api_host) if api_host is not None else None
+        if api_host is None:
+            api_host = os.environ.get(HOST_ENV_VAR, "").strip() or None
+        self._api_host: ApiHost | None = None if api_host is None else parse_api_host(api_host)
         self._credentials = resolve_credentials(api_token)
         self._timeout = get_default_timeout() if timeout is None else check_timeout(timeout)
         self._connect_timeout = check_timeout(connect_timeout, "connect_timeout")

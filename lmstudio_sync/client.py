@@ -24,8 +24,9 @@ __all__ = ["Client"]
 class Client(RootTwin):
     """A connection to LM Studio (or any LM Studio-compatible server).
 
-    ``api_host`` is ``"host:port"``; without it the client looks for LM Studio on
-    this machine (its SDK ports, then 1234). The API token comes from
+    ``api_host`` is ``"host:port"``; without it the client uses the ``LM_API_HOST``
+    environment variable, else looks for LM Studio on this machine (its SDK ports,
+    then 1234). The API token comes from
     ``api_token``, else ``LM_API_TOKEN`` (or ``LMSTUDIO_API_TOKEN``); without one
     the client connects as a guest. Websockets open lazily, one per namespace,
     on first use; after a lost connection the next call reconnects.

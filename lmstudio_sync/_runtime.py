@@ -24,7 +24,10 @@ import threading
 import time
 import weakref
 from collections.abc import Awaitable, Callable
+from types import TracebackType
 from typing import Any, ClassVar, TypeVar
+
+from typing_extensions import Self
 
 from lmstudio_async.errors import LMStudioRuntimeError, LMStudioValueError
 
@@ -326,10 +329,15 @@ class RootTwin(SyncTwin):
         """Close every socket, then stop the client's event loop thread. Idempotent."""
         self._finalizer()
 
-    def __enter__(self: T) -> T:
+    def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, *exc_info: object) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.close()
 
 

@@ -101,7 +101,7 @@ class Portal:
 
     def _ensure_loop(self) -> asyncio.AbstractEventLoop:
         loop = self._loop
-        if loop is not None:
+        if loop is not None and not self._stopped:
             return loop
         with self._lock:
             if self._stopped:
@@ -185,6 +185,8 @@ class Portal:
                 try:
                     result = function(*args)
                     if inspect.isawaitable(result):
+                        if inspect.iscoroutine(result):
+                            result.close()  # never run: don't leave it "never awaited"
                         raise LMStudioValueError(
                             f"{function!r} is an async function; the blocking API calls "
                             "callbacks as plain functions (use lmstudio_async for async ones)."
@@ -257,24 +259,30 @@ def static_portal() -> Portal:
 
 
 class SyncTwin:
-    """Base of every generated blocking class: a wrapper around its async twin."""
+    """Base of every generated blocking class: a wrapper around its async twin.
 
-    __slots__ = ("__weakref__", "_async", "_portal")
+    Every twin holds the ``Client`` it came from, so a handle keeps its client
+    (and the client's event loop thread) alive, as async handles do.
+    """
+
+    __slots__ = ("__weakref__", "_async", "_portal", "_root")
 
     _async_type: ClassVar[type]
     _async: Any
     _portal: Portal
+    _root: RootTwin
 
     @classmethod
-    def _wrap_async(cls: type[T], portal: Portal, value: Any) -> T:
+    def _wrap_async(cls: type[T], root: RootTwin, value: Any) -> T:
         twin = object.__new__(cls)
-        twin._portal = portal  # type: ignore[attr-defined]
+        twin._root = root  # type: ignore[attr-defined]
+        twin._portal = root._portal  # type: ignore[attr-defined]
         twin._async = value  # type: ignore[attr-defined]
         return twin
 
     def _wrap(self, value: Any) -> Any:
         """Turn async API objects in a result into their blocking twins."""
-        return wrap(self._portal, value)
+        return wrap(self._root, value)
 
     def __repr__(self) -> str:
         text = repr(self._async)
@@ -294,14 +302,14 @@ def register_twin(sync_type: type[SyncTwin]) -> None:
     _twins[sync_type._async_type] = sync_type
 
 
-def wrap(portal: Portal, value: Any) -> Any:
+def wrap(root: RootTwin, value: Any) -> Any:
     twin = _twins.get(type(value))
     if twin is not None:
-        return twin._wrap_async(portal, value)
+        return twin._wrap_async(root, value)
     if type(value) is list:
-        return [wrap(portal, item) for item in value]
+        return [wrap(root, item) for item in value]
     if type(value) is tuple:
-        return tuple(wrap(portal, item) for item in value)
+        return tuple(wrap(root, item) for item in value)
     return value
 
 
@@ -324,6 +332,9 @@ class RootTwin(SyncTwin):
         self._portal = Portal()
         self._async = async_client
         self._finalizer = weakref.finalize(self, _close_root, self._portal, async_client)
+
+    def _wrap(self, value: Any) -> Any:
+        return wrap(self, value)
 
     def close(self) -> None:
         """Close every socket, then stop the client's event loop thread. Idempotent."""

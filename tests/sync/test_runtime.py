@@ -1,0 +1,294 @@
+"""How the blocking API behaves: threads, callbacks, batching, timeouts, Ctrl-C, cleanup."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+import lmstudio_async
+import lmstudio_sync as lms
+from lmstudio_async import LMStudioRuntimeError, LMStudioTimeoutError, LMStudioValueError
+from lmstudio_async.testing import ServerProcess
+from lmstudio_sync._runtime import Portal
+
+LLAMA = "llama-3.2-1b-instruct"
+
+
+def loop_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith("lmstudio-sync")]
+
+
+def cancels(server: ServerProcess) -> list[dict[str, Any]]:
+    return [
+        r["message"]
+        for r in server.requests()
+        if r["message"].get("type") == "channelSend" and r["message"]["message"]["type"] == "cancel"
+    ]
+
+
+@pytest.fixture
+def client(lmstudio_server: ServerProcess) -> Iterator[lms.Client]:
+    with lms.Client(lmstudio_server.api_host) as client:
+        yield client
+
+
+def test_callbacks_run_in_the_calling_thread(client: lms.Client) -> None:
+    for caller in ("main", "worker"):
+        threads: set[str] = set()
+
+        def note(*_: object) -> None:
+            threads.add(threading.current_thread().name)  # noqa: B023 - used within the iteration
+
+        def use() -> None:
+            llm = client.llm.load_new_instance(LLAMA, on_load_progress=note)
+            llm.respond(
+                "Hi",
+                on_message=note,
+                on_first_token=note,
+                on_prediction_fragment=note,
+                on_prompt_processing_progress=note,
+            )
+            for _ in llm.respond_stream("Again", on_prediction_fragment=note):
+                pass
+            llm.unload()
+
+        if caller == "main":
+            use()
+            assert threads == {threading.current_thread().name}
+        else:
+            worker = threading.Thread(target=use, name="my-worker")
+            worker.start()
+            worker.join()
+            assert threads == {"my-worker"}
+
+
+def test_async_callbacks_are_refused_with_a_clear_error(client: lms.Client) -> None:
+    async def on_fragment(fragment: Any) -> None:
+        pass
+
+    llm = client.llm.model(LLAMA)
+    with pytest.raises(LMStudioValueError, match="async function"):
+        llm.respond("Hi", on_prediction_fragment=on_fragment)
+
+
+def test_streams_cross_threads_in_batches_not_per_fragment(
+    lmstudio_server_factory: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = lmstudio_server_factory("--reply-tokens", "3000:3000")
+    calls = 0
+    original = Portal.call
+
+    def counting(self: Portal, *args: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        return original(self, *args, **kwargs)
+
+    with lms.Client(server.api_host) as client:
+        llm = client.llm.model(LLAMA)
+        monkeypatch.setattr(Portal, "call", counting)
+        fragments = sum(1 for _ in llm.respond_stream("A long one"))
+    assert fragments == 3000
+    assert calls < fragments / 4, f"{calls} hand-overs for {fragments} fragments"
+
+
+def test_fifty_clients_opened_and_closed_leave_no_threads(lmstudio_server: ServerProcess) -> None:
+    before = set(threading.enumerate())
+    for _ in range(50):
+        with lms.Client(lmstudio_server.api_host) as client:
+            assert client.system.version().version
+    assert set(threading.enumerate()) == before
+    assert loop_threads() == []
+
+
+def test_a_client_that_is_never_closed_is_cleaned_up_when_dropped(
+    lmstudio_server: ServerProcess,
+) -> None:
+    client = lms.Client(lmstudio_server.api_host)
+    client.list_loaded_models()
+    assert len(loop_threads()) == 1
+    del client
+    gc.collect()
+    assert loop_threads() == []
+
+
+def test_a_handle_keeps_its_client_alive(lmstudio_server: ServerProcess) -> None:
+    llm = lms.Client(lmstudio_server.api_host).llm.model(LLAMA)  # no reference to the client
+    gc.collect()
+    assert llm.respond("Still connected?").content
+    del llm
+    gc.collect()
+    assert loop_threads() == []
+
+
+def test_clients_never_closed_are_closed_at_interpreter_exit(
+    lmstudio_server: ServerProcess,
+) -> None:
+    script = textwrap.dedent(
+        f"""
+        import lmstudio_sync as lms
+        keep = lms.Client({lmstudio_server.api_host!r})
+        keep.llm.model({LLAMA!r}).respond("Hi")
+        lms.llm().respond("Hello")   # the default client, never closed either
+        print("done")
+        """
+    )
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={**os.environ, "LM_API_HOST": lmstudio_server.api_host},
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "done"
+    assert "Unclosed" not in done.stderr and "Traceback" not in done.stderr
+    assert time.monotonic() - started < 20
+
+
+def test_leaving_a_stream_early_cancels_it_on_the_server(lmstudio_server_factory: Any) -> None:
+    server = lmstudio_server_factory("--token-delay", "0.01", "--reply-tokens", "300:300")
+    with lms.Client(server.api_host) as client:
+        llm = client.llm.model(LLAMA)
+        for _ in llm.respond_stream("Stop me"):
+            break
+        with llm.respond_stream("Stop me too") as stream:
+            next(iter(stream))
+        time.sleep(0.3)
+        assert len(cancels(server)) == 2
+        assert llm.respond("Still fine?", config={"maxTokens": 3}).content
+
+
+def test_a_stalled_server_times_out_per_client_and_by_default(
+    lmstudio_server: ServerProcess,
+) -> None:
+    lmstudio_server.set_faults(delays={"system/version": 10})
+    with lms.Client(lmstudio_server.api_host, timeout=0.3) as client:
+        started = time.monotonic()
+        with pytest.raises(LMStudioTimeoutError, match="system/version"):
+            client.system.version()
+        assert time.monotonic() - started < 2
+    previous = lms.get_sync_api_timeout()
+    lms.set_sync_api_timeout(0.3)
+    try:
+        with lms.Client(lmstudio_server.api_host) as client, pytest.raises(TimeoutError):
+            client.system.version()
+    finally:
+        lms.set_sync_api_timeout(previous)
+
+
+def test_the_blocking_api_works_inside_a_running_event_loop(lmstudio_server: ServerProcess) -> None:
+    """As in a Jupyter cell: the caller's loop is busy, the client's loop is its own."""
+
+    async def cell() -> str:
+        with lms.Client(lmstudio_server.api_host) as client:
+            return client.llm.model(LLAMA).respond("From inside a loop").content
+
+    assert asyncio.run(cell())
+
+
+def test_a_closed_client_says_so(lmstudio_server: ServerProcess) -> None:
+    client = lms.Client(lmstudio_server.api_host)
+    client.system.version()
+    client.close()
+    client.close()  # idempotent
+    with pytest.raises(LMStudioRuntimeError, match="closed"):
+        client.system.version()
+
+
+def test_the_default_client_and_module_functions(lmstudio_server: ServerProcess) -> None:
+    lms.close_default_client()
+    lms.configure_default_client(lmstudio_server.api_host)
+    try:
+        llm = lms.llm(LLAMA, ttl=120)
+        assert llm.get_info().ttl_ms == 120_000
+        assert lms.llm() == llm
+        assert [m.identifier for m in lms.list_loaded_models("llm")] == [LLAMA]
+        assert LLAMA in {m.model_key for m in lms.list_downloaded_models()}
+        assert lms.embedding_model("text-embedding-nomic-embed-text-v1.5").embed("x")
+        with pytest.raises(lmstudio_async.LMStudioClientError, match="already in use"):
+            lms.configure_default_client("127.0.0.1:9")
+        with pytest.raises(lmstudio_async.LMStudioClientError, match="already connects"):
+            lms.get_default_client("127.0.0.1:9")
+    finally:
+        lms.close_default_client()
+        lms.configure_default_client(None)
+    assert loop_threads() == []
+
+
+def test_the_async_module_functions_use_a_per_loop_default_client(
+    lmstudio_server: ServerProcess,
+) -> None:
+    lmstudio_async.configure_default_client(lmstudio_server.api_host)
+
+    async def main() -> str:
+        try:
+            llm = await lmstudio_async.llm(LLAMA)
+            assert await lmstudio_async.list_loaded_models() == [llm]
+            return (await llm.respond("Hi")).content
+        finally:
+            await lmstudio_async.close_default_client()
+
+    try:
+        assert asyncio.run(main())
+        assert asyncio.run(main())  # a new loop gets a new client
+    finally:
+        lmstudio_async.configure_default_client(None)
+
+
+CTRL_C_STREAM = """
+import sys
+import lmstudio_sync as lms
+with lms.Client({host!r}) as client:
+    llm = client.llm.model({model!r})
+    for fragment in llm.respond_stream("An endless story"):
+        print("fragment", flush=True)
+"""
+
+CTRL_C_LOAD = """
+import lmstudio_sync as lms
+with lms.Client({host!r}) as client:
+    print("loading", flush=True)
+    client.llm.load_new_instance({model!r}, "interrupted")
+"""
+
+
+@pytest.mark.parametrize(
+    ("script", "endpoint"), [(CTRL_C_STREAM, "predict"), (CTRL_C_LOAD, "loadModel")]
+)
+def test_ctrl_c_cancels_the_server_side_work_and_raises_keyboard_interrupt(
+    lmstudio_server_factory: Any, script: str, endpoint: str
+) -> None:
+    server = lmstudio_server_factory(
+        "--token-delay", "0.02", "--reply-tokens", "5000:5000", "--load-time", "10"
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", script.format(host=server.api_host, model=LLAMA)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    process.stdout.readline()  # it is streaming (or loading) now
+    time.sleep(0.5)
+    os.kill(process.pid, signal.SIGINT)
+    _, stderr = process.communicate(timeout=30)
+    assert process.returncode != 0
+    assert "KeyboardInterrupt" in stderr
+    created = [r["message"] for r in server.requests() if r["message"].get("endpoint") == endpoint]
+    assert len(created) == 1
+    assert [c["channelId"] for c in cancels(server)] == [created[0]["channelId"]]
+    with lms.Client(server.api_host) as check:
+        assert "interrupted" not in {m.identifier for m in check.llm.list_loaded()}

@@ -47,9 +47,12 @@ async def ask_myself() -> None:
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     port = runner.addresses[0][1]
-    async with aiohttp.ClientSession() as session, session.post(
-        f"http://127.0.0.1:{port}/ask", json={"question": "Why is the sky blue?"}
-    ) as r:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(
+            f"http://127.0.0.1:{port}/ask", json={"question": "Why is the sky blue?"}
+        ) as r,
+    ):
         print(r.status, await r.json())
     await runner.cleanup()
 

@@ -22,7 +22,7 @@ def main() -> None:
         "--token-delay", "0", "--reply-tokens", f"{fragments}:{fragments}"
     ) as server:
         latency = rpc_latency.run_all(server.api_host, rounds=args.rounds)
-        stream = streaming.run_all(server.api_host, rounds=3)
+        stream = streaming.run_all(server.api_host, rounds=5)
 
     sections = [
         f"### Streaming one {fragments:,}-fragment prediction (scripted engine, zero delay)\n\n"

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 
 import lmstudio
 
+import lmstudio_sync
 from lmstudio_async import AsyncClient
 
 from .raw_loop import RawLoop
@@ -36,6 +37,18 @@ async def official_async(api_host: str, rounds: int, warmup: int) -> Timings:
         return await _time_calls(client.llm.list_loaded, rounds, warmup)
 
 
+def ours_sync(api_host: str, rounds: int, warmup: int) -> Timings:
+    with lmstudio_sync.Client(api_host) as client:
+        for _ in range(warmup):
+            client.llm.list_loaded()
+        timings: Timings = []
+        for _ in range(rounds):
+            started = time.perf_counter()
+            client.llm.list_loaded()
+            timings.append(time.perf_counter() - started)
+        return timings
+
+
 def official_sync(api_host: str, rounds: int, warmup: int) -> Timings:
     with lmstudio.Client(api_host) as client:
         for _ in range(warmup):
@@ -57,6 +70,7 @@ def run_all(api_host: str, rounds: int = 2000, warmup: int = 200) -> dict[str, T
     """Every client, one after the other, against the same server."""
     return {
         "lmstudio-async (AsyncClient)": asyncio.run(ours(api_host, rounds, warmup)),
+        "lmstudio-async (Client, sync)": ours_sync(api_host, rounds, warmup),
         "official lmstudio 1.5.0 (AsyncClient)": asyncio.run(
             official_async(api_host, rounds, warmup)
         ),

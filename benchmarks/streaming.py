@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import lmstudio
 
+import lmstudio_sync
 from lmstudio_async import AsyncClient
 
 from .raw_loop import RawLoop, stream_prediction
@@ -44,6 +45,19 @@ async def ours(api_host: str, rounds: int) -> list[Run]:
             timer = _Timer()
             count = 0
             async for _fragment in llm.respond_stream(PROMPT):
+                count += 1
+            runs.append(timer.run(count))
+        return runs
+
+
+def ours_sync(api_host: str, rounds: int) -> list[Run]:
+    with lmstudio_sync.Client(api_host) as client:
+        llm = client.llm.model(MODEL)
+        runs = []
+        for _ in range(rounds):
+            timer = _Timer()
+            count = 0
+            for _fragment in llm.respond_stream(PROMPT):
                 count += 1
             runs.append(timer.run(count))
         return runs
@@ -90,6 +104,7 @@ def run_all(api_host: str, rounds: int = 3) -> dict[str, list[Run]]:
     """Every client against the same server, one after the other; best of ``rounds`` each."""
     return {
         "lmstudio-async (AsyncClient)": asyncio.run(ours(api_host, rounds)),
+        "lmstudio-async (Client, sync)": ours_sync(api_host, rounds),
         "official lmstudio 1.5.0 (AsyncClient)": asyncio.run(official_async(api_host, rounds)),
         "official lmstudio 1.5.0 (Client, sync)": official_sync(api_host, rounds),
         "raw aiohttp + msgspec loop": asyncio.run(raw(api_host, rounds)),

@@ -15,15 +15,17 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import collections
 import concurrent.futures
 import contextlib
+import functools
 import inspect
 import itertools
 import queue
 import threading
 import time
 import weakref
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from types import TracebackType
 from typing import Any, ClassVar, TypeVar
 
@@ -79,6 +81,12 @@ class _CallerQueue:
                 return
             if item is not None:
                 item()
+
+    def run_one(self) -> None:
+        """Wait for one queued item and run it."""
+        item = self._items.get()
+        if item is not None:
+            item()
 
 
 class Portal:
@@ -167,6 +175,61 @@ class Portal:
             caller.run_until(done, timeout=CANCEL_GRACE_SECONDS)
             raise
         return done.result()
+
+    def iterate(self, fetch: Callable[[], Awaitable[list[T]]]) -> Iterator[T]:
+        """Yield the items of ``fetch()`` batches until one is empty.
+
+        A task on the loop fetches batch after batch and hands each to this thread
+        through its queue (in order with any callbacks), so the cost of crossing
+        threads is paid per batch, and batches are fetched while this thread is
+        still busy with the previous one. Leaving early, or Ctrl-C, cancels that
+        task, and with it the work behind ``fetch``.
+        """
+        self._check_caller()
+        loop = self._ensure_loop()
+        caller = _CallerQueue.current()
+        batches: collections.deque[list[T]] = collections.deque()
+        done: concurrent.futures.Future[None] = concurrent.futures.Future()
+        tasks: list[asyncio.Task[None]] = []
+
+        async def pump() -> None:
+            while True:
+                batch = await fetch()
+                caller.put(functools.partial(batches.append, batch))
+                if not batch:
+                    return
+
+        def finished(task: asyncio.Task[None]) -> None:
+            if task.cancelled():
+                done.cancel()
+            elif (error := task.exception()) is not None:
+                done.set_exception(error)
+            else:
+                done.set_result(None)
+            caller.put(None)
+
+        def start() -> None:
+            task = loop.create_task(pump())
+            tasks.append(task)
+            task.add_done_callback(finished)
+
+        loop.call_soon_threadsafe(start)
+        try:
+            while True:
+                while not batches:
+                    if done.done() and not batches:
+                        done.result()  # the pump failed: raise its error here
+                        return
+                    caller.run_one()
+                batch = batches.popleft()
+                if not batch:
+                    return
+                yield from batch
+        except BaseException as exc:
+            loop.call_soon_threadsafe(lambda: [task.cancel() for task in tasks])
+            if isinstance(exc, KeyboardInterrupt):
+                caller.run_until(done, timeout=CANCEL_GRACE_SECONDS)
+            raise
 
     def callback(
         self, function: Callable[..., object] | None

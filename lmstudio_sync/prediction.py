@@ -92,8 +92,7 @@ class PredictionStream(SyncTwin):
 
     def __iter__(self) -> Iterator[LlmPredictionFragment]:
         try:
-            while batch := self.next_batch():
-                yield from batch
+            yield from self._portal.iterate(self._async.next_batch)
         finally:
             self.close()
 

@@ -384,8 +384,7 @@ def batch_iterator(plan: ClassPlan, node: ast.FunctionDef | ast.AsyncFunctionDef
             )
     body = parse_statements(
         "try:\n"
-        "    while batch := self.next_batch():\n"
-        "        yield from batch\n"
+        "    yield from self._portal.iterate(self._async.next_batch)\n"
         "finally:\n"
         "    self.close()  # a no-op once finished; otherwise stops the server-side work"
     )

@@ -27,9 +27,25 @@ async def _time_calls(call: Callable[[], Awaitable[object]], rounds: int, warmup
     return timings
 
 
+def _time_calls_sync(call: Callable[[], object], rounds: int, warmup: int) -> Timings:
+    for _ in range(warmup):
+        call()
+    timings: Timings = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        call()
+        timings.append(time.perf_counter() - started)
+    return timings
+
+
 async def ours(api_host: str, rounds: int, warmup: int) -> Timings:
     async with AsyncClient(api_host) as client:
         return await _time_calls(client.llm.list_loaded, rounds, warmup)
+
+
+def ours_sync(api_host: str, rounds: int, warmup: int) -> Timings:
+    with lmstudio_sync.Client(api_host) as client:
+        return _time_calls_sync(client.llm.list_loaded, rounds, warmup)
 
 
 async def official_async(api_host: str, rounds: int, warmup: int) -> Timings:
@@ -37,28 +53,9 @@ async def official_async(api_host: str, rounds: int, warmup: int) -> Timings:
         return await _time_calls(client.llm.list_loaded, rounds, warmup)
 
 
-def ours_sync(api_host: str, rounds: int, warmup: int) -> Timings:
-    with lmstudio_sync.Client(api_host) as client:
-        for _ in range(warmup):
-            client.llm.list_loaded()
-        timings: Timings = []
-        for _ in range(rounds):
-            started = time.perf_counter()
-            client.llm.list_loaded()
-            timings.append(time.perf_counter() - started)
-        return timings
-
-
 def official_sync(api_host: str, rounds: int, warmup: int) -> Timings:
     with lmstudio.Client(api_host) as client:
-        for _ in range(warmup):
-            client.llm.list_loaded()
-        timings: Timings = []
-        for _ in range(rounds):
-            started = time.perf_counter()
-            client.llm.list_loaded()
-            timings.append(time.perf_counter() - started)
-        return timings
+        return _time_calls_sync(client.llm.list_loaded, rounds, warmup)
 
 
 async def raw(api_host: str, rounds: int, warmup: int) -> Timings:

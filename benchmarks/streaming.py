@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
 import lmstudio
@@ -37,67 +38,60 @@ class _Timer:
         return Run(fragments, time.perf_counter() - self.wall, time.process_time() - self.cpu)
 
 
+async def _count(fragments: AsyncIterator[object]) -> int:
+    count = 0
+    async for _fragment in fragments:
+        count += 1
+    return count
+
+
+def _measure(stream_once: Callable[[], int], rounds: int) -> list[Run]:
+    runs = []
+    for _ in range(rounds):
+        timer = _Timer()
+        runs.append(timer.run(stream_once()))
+    return runs
+
+
+async def _measure_async(stream_once: Callable[[], Awaitable[int]], rounds: int) -> list[Run]:
+    runs = []
+    for _ in range(rounds):
+        timer = _Timer()
+        runs.append(timer.run(await stream_once()))
+    return runs
+
+
 async def ours(api_host: str, rounds: int) -> list[Run]:
     async with AsyncClient(api_host) as client:
         llm = await client.llm.model(MODEL)
-        runs = []
-        for _ in range(rounds):
-            timer = _Timer()
-            count = 0
-            async for _fragment in llm.respond_stream(PROMPT):
-                count += 1
-            runs.append(timer.run(count))
-        return runs
+        return await _measure_async(lambda: _count(aiter(llm.respond_stream(PROMPT))), rounds)
 
 
 def ours_sync(api_host: str, rounds: int) -> list[Run]:
     with lmstudio_sync.Client(api_host) as client:
         llm = client.llm.model(MODEL)
-        runs = []
-        for _ in range(rounds):
-            timer = _Timer()
-            count = 0
-            for _fragment in llm.respond_stream(PROMPT):
-                count += 1
-            runs.append(timer.run(count))
-        return runs
+        return _measure(lambda: sum(1 for _ in llm.respond_stream(PROMPT)), rounds)
 
 
 async def official_async(api_host: str, rounds: int) -> list[Run]:
     async with lmstudio.AsyncClient(api_host) as client:
         llm = await client.llm.model(MODEL)
-        runs = []
-        for _ in range(rounds):
-            timer = _Timer()
-            count = 0
-            stream = await llm.respond_stream(PROMPT)
-            async for _fragment in stream:
-                count += 1
-            runs.append(timer.run(count))
-        return runs
+
+        async def stream_once() -> int:
+            return await _count(aiter(await llm.respond_stream(PROMPT)))
+
+        return await _measure_async(stream_once, rounds)
 
 
 def official_sync(api_host: str, rounds: int) -> list[Run]:
     with lmstudio.Client(api_host) as client:
         llm = client.llm.model(MODEL)
-        runs = []
-        for _ in range(rounds):
-            timer = _Timer()
-            count = 0
-            for _fragment in llm.respond_stream(PROMPT):
-                count += 1
-            runs.append(timer.run(count))
-        return runs
+        return _measure(lambda: sum(1 for _ in llm.respond_stream(PROMPT)), rounds)
 
 
 async def raw(api_host: str, rounds: int) -> list[Run]:
-    runs = []
-    for _ in range(rounds):
-        async with RawLoop(api_host, "llm") as loop:
-            timer = _Timer()
-            count = await stream_prediction(loop, MODEL, PROMPT)
-            runs.append(timer.run(count))
-    return runs
+    async with RawLoop(api_host, "llm") as loop:
+        return await _measure_async(lambda: stream_prediction(loop, MODEL, PROMPT), rounds)
 
 
 def run_all(api_host: str, rounds: int = 3) -> dict[str, list[Run]]:

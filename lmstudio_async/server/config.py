@@ -21,6 +21,8 @@ class ServerConfig:
     api_tokens: list[str] = field(default_factory=list)
     #: JSON file of extra downloaded models for the scripted engine's catalog.
     catalog: Path | None = None
+    #: GGUF models of the llama-cpp engine, as ``<publisher>/<repository>/<file>.gguf``.
+    models_dir: Path | None = None
     #: Reply length range (inclusive) of scripted predictions, in tokens.
     reply_tokens: tuple[int, int] = (8, 64)
     #: Delay between scripted tokens, in seconds (0 streams as fast as possible).

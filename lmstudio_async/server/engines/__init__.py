@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from ..config import ServerConfig
 from .base import Engine
+from .llama_cpp import LlamaCppEngine
 from .scripted import ScriptedEngine
 
 __all__ = ["ENGINES", "Engine", "create_engine"]
@@ -13,6 +14,7 @@ __all__ = ["ENGINES", "Engine", "create_engine"]
 #: Engine name -> factory.
 ENGINES: dict[str, Callable[[ServerConfig], Engine]] = {
     ScriptedEngine.name: ScriptedEngine,
+    LlamaCppEngine.name: LlamaCppEngine,
 }
 
 

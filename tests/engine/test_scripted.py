@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 import time
@@ -206,15 +207,19 @@ def test_manual_prompt_template_is_honoured() -> None:
 
 @given(text=st.text())
 def test_embeddings_are_unit_vectors_of_the_model_dimension(text: str) -> None:
-    vector = _model(NOMIC).embed(text)
+    vector = asyncio.run(_model(NOMIC).embed(text))
     assert len(vector) == 768
     assert math.isclose(math.fsum(x * x for x in vector), 1.0, rel_tol=1e-9)
 
 
 def test_embeddings_are_deterministic_and_differ_between_texts() -> None:
     model = _model(NOMIC)
-    assert model.embed("cat") == _model(NOMIC).embed("cat")
-    assert model.embed("cat") != model.embed("dog")
+
+    def embed(text: str) -> list[float]:
+        return asyncio.run(model.embed(text))
+
+    assert embed("cat") == asyncio.run(_model(NOMIC).embed("cat"))
+    assert embed("cat") != embed("dog")
 
 
 def test_tokenize_and_count_agree() -> None:

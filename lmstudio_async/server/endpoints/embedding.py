@@ -15,7 +15,7 @@ async def embed_string(ctx: CallContext, parameter: EmbedStringParameter) -> Emb
     models = ctx.state.models
     instance = models.find(parameter.model_specifier, _DOMAIN)
     with models.activity(instance, "computingEmbedding"):
-        return EmbedStringResult(embedding=instance.model.embed(parameter.input_string))
+        return EmbedStringResult(embedding=await instance.model.embed(parameter.input_string))
 
 
 def build_embedding_namespace() -> Namespace:

@@ -100,10 +100,12 @@ async def _stream_prediction(
     outcome = prediction.outcome
     stop_reason = stopped_by or (outcome.stop_reason if outcome else "failed")
     predicted = prediction.predicted_tokens
-    generation_time = finished - generation_started
+    generation_time = finished - (first_piece_at or generation_started)
     stats = LlmPredictionStats(
         stop_reason=stop_reason,
         stop_string=outcome.stop_string if outcome and not stopped_by else None,
+        # Generation speed, as LM Studio reports it: from the first token on (the wait in the
+        # instance's queue and prompt processing show in time_to_first_token_sec instead).
         tokens_per_second=predicted / generation_time if generation_time > 0 else 0.0,
         num_gpu_layers=model.gpu_layers,
         time_to_first_token_sec=(first_piece_at or finished) - started,

@@ -98,8 +98,11 @@ class LoadedModel(Protocol):
         """Start generating a continuation of ``prompt`` (already templated)."""
         ...
 
-    def embed(self, text: str) -> list[float]:
-        """An L2-normalised embedding of ``text`` (embedding models only)."""
+    async def embed(self, text: str) -> list[float]:
+        """An L2-normalised embedding of ``text`` (embedding models only).
+
+        Async so that an engine can compute it off the event loop.
+        """
         ...
 
     async def unload(self) -> None:

@@ -162,7 +162,7 @@ class ScriptedModel:
                 pieces, reason = pieces[:room], "contextLengthReached"
         return ScriptedPrediction(pieces, reason, settings.stop_strings, self._token_delay)
 
-    def embed(self, text: str) -> list[float]:
+    async def embed(self, text: str) -> list[float]:
         dimensions = self._entry.embedding_dimensions
         if dimensions is None:
             raise TypeError(f"{self._entry.info.model_key} is not an embedding model")

@@ -31,7 +31,11 @@ from typing import Any, ClassVar, TypeVar
 
 from typing_extensions import Self
 
-from lmstudio_async.errors import LMStudioRuntimeError, LMStudioValueError
+from lmstudio_async.errors import (
+    LMStudioCancelledError,
+    LMStudioRuntimeError,
+    LMStudioValueError,
+)
 
 __all__ = ["Portal", "SyncTwin", "register_twin", "static_portal"]
 
@@ -188,7 +192,10 @@ class Portal:
         self._check_caller()
         loop = self._ensure_loop()
         caller = _CallerQueue.current()
+        # Batches, the end ([]) and failures all come through the caller's queue, in order:
+        # nothing may overtake a batch still waiting there.
         batches: collections.deque[list[T]] = collections.deque()
+        failures: list[BaseException] = []
         done: concurrent.futures.Future[None] = concurrent.futures.Future()
         tasks: list[asyncio.Task[None]] = []
 
@@ -201,11 +208,14 @@ class Portal:
 
         def finished(task: asyncio.Task[None]) -> None:
             if task.cancelled():
-                done.cancel()
-            elif (error := task.exception()) is not None:
-                done.set_exception(error)
+                failure: BaseException | None = LMStudioCancelledError(
+                    "The stream was cancelled (its client was closed?)."
+                )
             else:
-                done.set_result(None)
+                failure = task.exception()
+            if failure is not None:
+                caller.put(functools.partial(failures.append, failure))
+            done.set_result(None)
             caller.put(None)
 
         def start() -> None:
@@ -216,11 +226,10 @@ class Portal:
         loop.call_soon_threadsafe(start)
         try:
             while True:
-                while not batches:
-                    if done.done() and not batches:
-                        done.result()  # the pump failed: raise its error here
-                        return
+                while not batches and not failures:
                     caller.run_one()
+                if not batches:
+                    raise failures[0]
                 batch = batches.popleft()
                 if not batch:
                     return

@@ -102,6 +102,25 @@ def test_streams_cross_threads_in_batches_not_per_fragment(
     assert calls < fragments / 4, f"{calls} hand-overs for {fragments} fragments"
 
 
+def test_every_batch_arrives_even_when_the_producer_finishes_first() -> None:
+    """The loop side may finish long before this thread has taken its batches."""
+    portal = Portal()
+    batches = iter([[n, n + 1] for n in range(0, 2000, 2)] + [[]])
+
+    async def fetch() -> list[int]:
+        return next(batches)
+
+    try:
+        received = []
+        for item in portal.iterate(fetch):
+            if item % 500 == 0:
+                time.sleep(0.01)  # a slow consumer: the producer is done by now
+            received.append(item)
+        assert received == list(range(2000))
+    finally:
+        portal.stop()
+
+
 def test_fifty_clients_opened_and_closed_leave_no_threads(lmstudio_server: ServerProcess) -> None:
     before = set(threading.enumerate())
     for _ in range(50):

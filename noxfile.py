@@ -8,12 +8,14 @@ nox.options.sessions = ["tests", "lint", "typecheck", "generate"]
 nox.options.default_venv_backend = "venv"
 
 DEV = ".[dev]"
+#: The tests include the real llama.cpp engine (its first install compiles llama.cpp).
+TESTS = ".[dev,server]"
 
 
 @nox.session
 def tests(session: nox.Session) -> None:
     """Run the test suite (pass pytest arguments after --)."""
-    session.install("-e", DEV)
+    session.install("-e", TESTS)
     session.run("pytest", *session.posargs)
 
 
@@ -42,12 +44,12 @@ def generate(session: nox.Session) -> None:
 @nox.session
 def bench(session: nox.Session) -> None:
     """Benchmarks, side by side in one run; results land in benchmarks/README.md."""
-    session.install("-e", DEV)
+    session.install("-e", TESTS)
     session.run("python", "-m", "benchmarks", *session.posargs)
 
 
 @nox.session
 def demo(session: nox.Session) -> None:
     """The main job: talk to LM Studio, or to the embedded local server if none answers."""
-    session.install("-e", ".")
+    session.install("-e", ".[server]")
     session.run("python", "-m", "lmstudio_async.demo", *session.posargs)

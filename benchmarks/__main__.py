@@ -7,7 +7,7 @@ import argparse
 
 from lmstudio_async.testing import ServerProcess
 
-from . import report, rpc_latency, streaming
+from . import real_model, report, rpc_latency, streaming
 
 
 def main() -> None:
@@ -24,7 +24,12 @@ def main() -> None:
         latency = rpc_latency.run_all(server.api_host, rounds=args.rounds)
         stream = streaming.run_all(server.api_host, rounds=5)
 
+    with ServerProcess("--engine", "llama-cpp") as server:
+        real = real_model.run_all(server.api_host)
+
     sections = [
+        f"### A real model: {real_model.MODEL}, {real_model.TOKENS} tokens, greedy, "
+        f"{real_model.THREADS} threads\n\n" + report.real_model_table(real),
         f"### Streaming one {fragments:,}-fragment prediction (scripted engine, zero delay)\n\n"
         + report.streaming_table(stream),
         "### Small RPC round trip (`llm/listLoaded`, nothing loaded)\n\n"

@@ -9,6 +9,7 @@ is llama-cpp-python's own streaming completion in this process.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib.resources
 import time
 from collections.abc import Callable
@@ -22,7 +23,7 @@ MODEL = "smollm2-135m-instruct"
 PROMPT = "Write a long, detailed story about a lighthouse keeper and the sea.\n\n"
 TOKENS = 192
 THREADS = 2
-SAMPLING: dict[str, Any] = {
+CONFIG: dict[str, Any] = {
     "temperature": 0,
     "topKSampling": 40,
     "topPSampling": 0.95,
@@ -30,6 +31,7 @@ SAMPLING: dict[str, Any] = {
     "repeatPenalty": 1.1,
     "cpuThreads": THREADS,
     "seed": 7,
+    "maxTokens": TOKENS,
 }
 
 
@@ -38,73 +40,73 @@ def bundled_model_path() -> Path:
     return Path(str(next(p for p in package.iterdir() if p.name.endswith(".gguf"))))
 
 
-def _rate(run_once: Callable[[], int], rounds: int) -> float:
-    """Best tokens/s of ``rounds`` runs (each returns its generated token count)."""
-    best = 0.0
-    for _ in range(rounds):
-        started = time.perf_counter()
-        tokens = run_once()
-        best = max(best, tokens / (time.perf_counter() - started))
-    return best
+Runner = Callable[[], int]  # one generation; returns its token count
 
 
-def ours_async(api_host: str, rounds: int) -> float:
-    async def run() -> float:
-        async with AsyncClient(api_host) as client:
-            llm = await client.llm.model(MODEL, config={"contextLength": 2048})
-            config = {**SAMPLING, "maxTokens": TOKENS}
-            best = 0.0
-            for _ in range(rounds):
-                started = time.perf_counter()
-                result = await llm.complete(PROMPT, config=config)
-                count = result.stats.predicted_tokens_count or 0
-                best = max(best, count / (time.perf_counter() - started))
-            return best
+def _async_runner(api_host: str, stack: contextlib.ExitStack) -> Runner:
+    # One loop for the whole benchmark (run rounds on it), so the client stays connected.
+    loop = asyncio.new_event_loop()
+    stack.callback(loop.close)
+    client = AsyncClient(api_host)
+    stack.callback(lambda: loop.run_until_complete(client.aclose()))
+    llm = loop.run_until_complete(client.llm.model(MODEL, config={"contextLength": 2048}))
 
-    return asyncio.run(run())
+    def once() -> int:
+        result = loop.run_until_complete(llm.complete(PROMPT, config=CONFIG))
+        return result.stats.predicted_tokens_count or 0
 
-
-def ours_sync(api_host: str, rounds: int) -> float:
-    with lmstudio_sync.Client(api_host) as client:
-        llm = client.llm.model(MODEL, config={"contextLength": 2048})
-        config = {**SAMPLING, "maxTokens": TOKENS}
-
-        def once() -> int:
-            return sum(f.tokens_count for f in llm.complete_stream(PROMPT, config=config))
-
-        return _rate(once, rounds)
+    return once
 
 
-def direct(rounds: int) -> float:
+def _sync_runner(api_host: str, stack: contextlib.ExitStack) -> Runner:
+    client = stack.enter_context(lmstudio_sync.Client(api_host))
+    llm = client.llm.model(MODEL, config={"contextLength": 2048})
+    return lambda: sum(f.tokens_count for f in llm.complete_stream(PROMPT, config=CONFIG))
+
+
+def _direct_runner(stack: contextlib.ExitStack) -> Runner:
     import llama_cpp
 
     llama = llama_cpp.Llama(
         str(bundled_model_path()), n_ctx=2048, n_threads=THREADS, seed=7, verbose=False
     )
-    try:
+    stack.callback(llama.close)
 
-        def once() -> int:
-            chunks = llama.create_completion(
-                PROMPT,
-                max_tokens=TOKENS,
-                temperature=0.0,
-                top_k=40,
-                top_p=0.95,
-                min_p=0.05,
-                repeat_penalty=1.1,
-                stream=True,
-            )
-            return sum(1 for _ in chunks)
+    def once() -> int:
+        chunks = llama.create_completion(
+            PROMPT,
+            max_tokens=TOKENS,
+            temperature=0.0,
+            top_k=40,
+            top_p=0.95,
+            min_p=0.05,
+            repeat_penalty=1.1,
+            stream=True,
+        )
+        return sum(1 for _ in chunks)
 
-        return _rate(once, rounds)
-    finally:
-        llama.close()
+    return once
 
 
-def run_all(api_host: str, rounds: int = 3) -> dict[str, float]:
-    """One client after the other, so none competes with another for the 2 cores."""
-    return {
-        "lmstudio-async (AsyncClient) via local server": ours_async(api_host, rounds),
-        "lmstudio-async (Client, sync) via local server": ours_sync(api_host, rounds),
-        "llama-cpp-python in-process": direct(rounds),
-    }
+def run_all(api_host: str, rounds: int = 5) -> dict[str, float]:
+    """Best tokens/s of each path over ``rounds`` interleaved rounds.
+
+    Rounds alternate between the paths (so drift in the machine's speed hits them
+    alike), and each path first runs once untimed: the first generations after a
+    load are slow while the weights page in. Only one path generates at a time.
+    """
+    with contextlib.ExitStack() as stack:
+        runners = {
+            "lmstudio-async (AsyncClient) via local server": _async_runner(api_host, stack),
+            "lmstudio-async (Client, sync) via local server": _sync_runner(api_host, stack),
+            "llama-cpp-python in-process": _direct_runner(stack),
+        }
+        for runner in runners.values():
+            runner()
+        best = dict.fromkeys(runners, 0.0)
+        for _ in range(rounds):
+            for name, runner in runners.items():
+                started = time.perf_counter()
+                tokens = runner()
+                best[name] = max(best[name], tokens / (time.perf_counter() - started))
+        return best

@@ -54,6 +54,19 @@ def streaming_table(results: dict[str, list[Any]]) -> str:
     return "\n".join(lines)
 
 
+DIRECT = "llama-cpp-python in-process"
+
+
+def real_model_table(rates: dict[str, float]) -> str:
+    lines = [
+        "| path | tokens/s (best of 5, interleaved) | vs llama-cpp-python in-process |",
+        "|---|---:|---:|",
+    ]
+    for name, rate in rates.items():
+        lines.append(f"| {name} | {rate:,.1f} | {rate / rates[DIRECT]:.2f}x |")
+    return "\n".join(lines)
+
+
 def machine() -> str:
     return f"Python {sys.version.split()[0]} on {platform.machine()} {platform.system()}"
 

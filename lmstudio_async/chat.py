@@ -23,6 +23,7 @@ from .protocol import (
     ToolCallRequestPart,
     ToolMessage,
     UserMessage,
+    role_of,
 )
 
 __all__ = ["Chat", "ChatHistoryInput", "ChatMessageInput", "AssistantResponse"]
@@ -185,7 +186,7 @@ class Chat:
         return f"Chat.from_history({self.to_dict()!r})"
 
     def __str__(self) -> str:
-        lines = [f"{_role(m)}: {_message_text(m)}" for m in self._messages]
+        lines = [f"{role_of(m)}: {_message_text(m)}" for m in self._messages]
         return "\n".join(lines) if lines else "(empty chat)"
 
 
@@ -232,10 +233,6 @@ def _to_message(message: ChatMessageInput) -> ChatMessage:
     except msgspec.ValidationError as exc:
         raise LMStudioValueError(f"Invalid {role} message {dict(message)!r}: {exc}") from None
     return converted
-
-
-def _role(message: ChatMessage) -> str:
-    return _ROLES[_MESSAGE_TYPES.index(type(message))]
 
 
 def _message_text(message: ChatMessage) -> str:

@@ -6,10 +6,12 @@ Every message says what went wrong and, where we can tell, what to do about it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     from .protocol.errors import SerializedLMSExtendedError
+
+E = TypeVar("E", bound="LMStudioServerError")
 
 __all__ = [
     "LMStudioError",
@@ -73,6 +75,19 @@ class LMStudioServerError(LMStudioError):
         self.suggestion = suggestion
         self.code = code
         self.details = details
+
+    def restated(self, message: str, error_class: type[E] | None = None) -> E:
+        """The same server error (title, cause, suggestion, code) with a clearer message."""
+        restated_class: type[Any] = error_class or type(self)
+        error: E = restated_class(
+            message,
+            title=self.title,
+            cause=self.cause,
+            suggestion=self.suggestion,
+            code=self.code,
+            details=self.details,
+        )
+        return error
 
     @classmethod
     def from_wire(cls, prefix: str, error: SerializedLMSExtendedError) -> LMStudioServerError:

@@ -119,15 +119,10 @@ class AsyncModelHandle(Generic[InfoT, ConfigT]):
             raise self._gone(exc) from exc
 
     def _gone(self, cause: LMStudioModelNotFoundError) -> LMStudioModelNotFoundError:
-        return LMStudioModelNotFoundError(
+        return cause.restated(
             f"The {self.kind} instance {self.identifier!r} is no longer loaded (it was unloaded, "
             f"or evicted after its TTL). Get a new handle, e.g. "
-            f"client.{self.namespace}.model({self.model_key!r}).",
-            title=cause.title,
-            cause=cause.cause,
-            suggestion=cause.suggestion,
-            code=cause.code,
-            details=cause.details,
+            f"client.{self.namespace}.model({self.model_key!r})."
         )
 
     async def get_info(self, *, timeout: float | None = None) -> InfoT:

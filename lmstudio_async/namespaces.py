@@ -171,14 +171,10 @@ class AsyncModelNamespace(Generic[HandleT, DownloadedT, InfoT, ConfigT]):
         else:
             close = difflib.get_close_matches(key, mine, n=3, cutoff=0.4)
             hint = f" Closest downloaded: {', '.join(map(repr, close))}." if close else ""
-        return LMStudioModelNotFoundError(
+        return cause.restated(
             f"No downloaded {self.kind} matches {key!r}.{hint} "
             f"See client.{self.namespace}.list_downloaded() for what is available.",
-            title=cause.title,
-            cause=cause.cause,
-            suggestion=cause.suggestion,
-            code=cause.code,
-            details=cause.details,
+            LMStudioModelNotFoundError,
         )
 
     # --- listing and inspecting -----------------------------------------------------------

@@ -18,6 +18,7 @@ __all__ = [
     "ToolMessage",
     "ChatMessage",
     "ChatHistoryData",
+    "role_of",
 ]
 
 
@@ -65,6 +66,11 @@ class ToolMessage(WireStruct, tag_field="role", tag="tool", kw_only=True):
 
 
 ChatMessage = SystemMessage | UserMessage | AssistantMessage | ToolMessage
+
+
+def role_of(message: ChatMessage) -> str:
+    """A message's ``role`` (its wire tag): ``system``, ``user``, ``assistant`` or ``tool``."""
+    return str(type(message).__struct_config__.tag)
 
 
 class ChatHistoryData(WireStruct, kw_only=True):

@@ -17,27 +17,14 @@ from typing import Any
 from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
 from ...protocol import (
-    AssistantMessage,
     ChatHistoryData,
-    ChatMessage,
-    SystemMessage,
-    UserMessage,
+    role_of,
 )
 from ..api import ServerError
 from .prediction_settings import PredictionSettings
 from .template import DEFAULT_PROMPT_TEMPLATE, TemplateOptions, message_text, render_prompt
 
 __all__ = ["ChatTemplate"]
-
-
-def _role(message: ChatMessage) -> str:
-    if isinstance(message, SystemMessage):
-        return "system"
-    if isinstance(message, UserMessage):
-        return "user"
-    if isinstance(message, AssistantMessage):
-        return "assistant"
-    return "tool"
 
 
 @lru_cache(maxsize=32)
@@ -82,7 +69,7 @@ class ChatTemplate:
                 options=options,
             )
         messages = [
-            {"role": _role(message), "content": message_text(message)}
+            {"role": role_of(message), "content": message_text(message)}
             for message in history.messages
         ]
         last_role = messages[-1]["role"] if messages else ""

@@ -15,15 +15,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from ...protocol import (
-    AssistantMessage,
     ChatHistoryData,
     ChatMessage,
     FilePart,
-    SystemMessage,
     TextPart,
     ToolCallRequestPart,
     ToolCallResultPart,
-    UserMessage,
+    role_of,
 )
 from .tokenizer import BOS_TOKEN, EOS_TOKEN, IM_END, IM_START
 
@@ -54,16 +52,6 @@ class TemplateOptions:
     tool_definitions: Sequence[object] = ()
 
 
-def _role(message: ChatMessage) -> str:
-    if isinstance(message, SystemMessage):
-        return "system"
-    if isinstance(message, UserMessage):
-        return "user"
-    if isinstance(message, AssistantMessage):
-        return "assistant"
-    return "tool"
-
-
 def _part_text(part: TextPart | FilePart | ToolCallRequestPart | ToolCallResultPart) -> str:
     if isinstance(part, TextPart):
         return part.text
@@ -91,7 +79,7 @@ def _render_chatml(history: ChatHistoryData, options: TemplateOptions) -> str:
         out.append(f"{IM_START}system\n# Tools\n<tools>\n{tools}\n</tools>{IM_END}\n")
     role = ""
     for message in history.messages:
-        role = _role(message)
+        role = role_of(message)
         out.append(f"{IM_START}{role}\n{message_text(message)}{IM_END}")
         if role == "assistant" and not options.omit_eos_token:
             out.append(EOS_TOKEN)
@@ -109,7 +97,7 @@ def _render_manual(history: ChatHistoryData, manual: Mapping[str, Any]) -> str:
     out = []
     role = ""
     for message in history.messages:
-        role = _role(message)
+        role = role_of(message)
         # The manual template has no slot for tool results; they read as user turns.
         slot = {"system": "System", "assistant": "Assistant"}.get(role, "User")
         out.append(affix(f"before{slot}") + message_text(message) + affix(f"after{slot}"))

@@ -267,8 +267,12 @@ def test_the_async_module_functions_use_a_per_loop_default_client(
         lmstudio_async.configure_default_client(None)
 
 
+# Each script first restores Python's Ctrl-C handler: a test runner started in the
+# background (as CI jobs may be) passes SIGINT on as ignored, and an interactive program
+# is what these tests stand for.
 CTRL_C_STREAM = """
-import sys
+import signal
+signal.signal(signal.SIGINT, signal.default_int_handler)
 import lmstudio_sync as lms
 with lms.Client({host!r}) as client:
     llm = client.llm.model({model!r})
@@ -277,6 +281,8 @@ with lms.Client({host!r}) as client:
 """
 
 CTRL_C_LOAD = """
+import signal
+signal.signal(signal.SIGINT, signal.default_int_handler)
 import lmstudio_sync as lms
 with lms.Client({host!r}) as client:
     print("loading", flush=True)

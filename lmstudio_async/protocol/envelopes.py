@@ -8,6 +8,7 @@ payload decodes it with the one type it expects. Encode a payload with
 
 from __future__ import annotations
 
+import re
 from typing import Any, Final
 
 import msgspec
@@ -17,6 +18,8 @@ from .errors import SerializedLMSExtendedError
 
 __all__ = [
     "AUTH_VERSION",
+    "API_TOKEN_FORM",
+    "split_api_token",
     "AuthPacket",
     "AuthResult",
     "Envelope",
@@ -44,6 +47,17 @@ __all__ = [
 ]
 
 AUTH_VERSION: Final = 1
+
+_API_TOKEN = re.compile(r"sk-lm-([A-Za-z0-9]{8}):([A-Za-z0-9]{20})")
+#: How LM Studio API tokens look, for error messages.
+API_TOKEN_FORM: Final = "sk-lm-<8 letters or digits>:<20 letters or digits>"
+
+
+def split_api_token(token: str) -> tuple[str, str] | None:
+    """An API token's client identifier and passkey (PROTOCOL.md 1.5), or ``None`` if the
+    text (surrounding whitespace aside) is not a token."""
+    match = _API_TOKEN.fullmatch(token.strip())
+    return None if match is None else (match.group(1), match.group(2))
 
 
 class AuthPacket(WireStruct, kw_only=True, omit_defaults=False):

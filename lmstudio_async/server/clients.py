@@ -11,13 +11,12 @@ Passkeys and tokens never appear in logs or error messages.
 from __future__ import annotations
 
 import hmac
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-__all__ = ["ClientRegistry", "AuthRefused", "parse_api_token", "API_TOKEN_PATTERN"]
+from ..protocol import split_api_token
 
-API_TOKEN_PATTERN = re.compile(r"^sk-lm-([A-Za-z0-9]{8}):([A-Za-z0-9]{20})$")
+__all__ = ["ClientRegistry", "AuthRefused", "parse_api_token"]
 
 TOKEN_REQUIRED_MESSAGE = (
     "This server requires an API token, and the client did not present a valid one. "
@@ -32,13 +31,13 @@ class AuthRefused(Exception):
 
 def parse_api_token(token: str) -> tuple[str, str]:
     """Split ``sk-lm-<identifier>:<passkey>`` into its two parts; ``ValueError`` if malformed."""
-    match = API_TOKEN_PATTERN.match(token.strip())
-    if match is None:
+    parts = split_api_token(token)
+    if parts is None:
         raise ValueError(
             "an API token must look like sk-lm-XXXXXXXX:YYYYYYYYYYYYYYYYYYYY "
             "(8 then 20 ASCII letters or digits)"
         )
-    return match.group(1), match.group(2)
+    return parts
 
 
 def _same(a: str, b: str) -> bool:

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import os
-import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ..errors import LMStudioValueError
-from ..protocol import AuthPacket
+from ..protocol import API_TOKEN_FORM, AuthPacket, split_api_token
 
 __all__ = ["Credentials", "resolve_credentials", "TOKEN_ENV_VARS"]
 
-_TOKEN_PATTERN = re.compile(r"sk-lm-([A-Za-z0-9]{8}):([A-Za-z0-9]{20})")
-_TOKEN_FORM = "sk-lm-<8 letters or digits>:<20 letters or digits>"
 
 #: Read in this order; ``LMSTUDIO_API_TOKEN`` is what older official SDK releases read.
 TOKEN_ENV_VARS = ("LM_API_TOKEN", "LMSTUDIO_API_TOKEN")
@@ -43,14 +40,14 @@ class Credentials:
 
 
 def _parse_token(token: str, source: str) -> Credentials:
-    match = _TOKEN_PATTERN.fullmatch(token.strip())
-    if match is None:
+    parts = split_api_token(token)
+    if parts is None:
         # Never echo the token itself: it is a secret even when malformed.
         raise LMStudioValueError(
             f"The API token from {source} is not a valid LM Studio API token: "
-            f"expected the form {_TOKEN_FORM} (create one in LM Studio's Developer settings)."
+            f"expected the form {API_TOKEN_FORM} (create one in LM Studio's Developer settings)."
         )
-    return Credentials(match.group(1), match.group(2), from_token=True)
+    return Credentials(*parts, from_token=True)
 
 
 def resolve_credentials(

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from lmstudio_async.protocol import EmbeddingModelInfo, LlmInfo, Quantization
-from lmstudio_async.server.engines.gguf_catalog import GgufCatalog
-from lmstudio_async.server.engines.gguf_info import GgufError, read_gguf_header
-from lmstudio_async.server.engines.gguf_models import base_key
+from lmstudio_async.server.engines.gguf.catalog import GgufCatalog
+from lmstudio_async.server.engines.gguf.info import GgufError, read_gguf_header
+from lmstudio_async.server.engines.gguf.models import base_key
 
 from .gguf_files import llm_metadata, write_gguf
 

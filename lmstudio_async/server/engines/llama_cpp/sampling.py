@@ -14,9 +14,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..api import ServerError
-from .kv_schema import checked_value
-from .prediction_settings import PredictionSettings
+from ...api import ServerError
+from ..kv_schema import checked_value
+from ..prediction_settings import PredictionSettings
 
 __all__ = ["Sampling", "sampling_for"]
 

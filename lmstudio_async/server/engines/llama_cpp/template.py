@@ -16,13 +16,13 @@ from typing import Any
 
 from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
-from ...protocol import (
+from ....protocol import (
     ChatHistoryData,
     role_of,
 )
-from ..api import ServerError
-from .prediction_settings import PredictionSettings
-from .template import DEFAULT_PROMPT_TEMPLATE, TemplateOptions, message_text, render_prompt
+from ...api import ServerError
+from ..prediction_settings import PredictionSettings
+from ..template import DEFAULT_PROMPT_TEMPLATE, TemplateOptions, message_text, render_prompt
 
 __all__ = ["ChatTemplate"]
 

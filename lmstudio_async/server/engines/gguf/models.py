@@ -22,8 +22,8 @@ import re
 
 import msgspec
 
-from ...protocol import EmbeddingModelInfo, LlmInfo, ModelInfo, Quantization
-from .gguf_info import GgufHeader
+from ....protocol import EmbeddingModelInfo, LlmInfo, ModelInfo, Quantization
+from .info import GgufHeader
 
 __all__ = [
     "EMBEDDING_ARCHITECTURES",

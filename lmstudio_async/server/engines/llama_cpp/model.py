@@ -27,15 +27,15 @@ from weakref import WeakSet
 
 from llama_cpp import LlamaGrammar
 
-from ...protocol import ChatHistoryData
-from ..api import ServerError
-from .base import PredictionOutcome
-from .llama_generation import GenerationJob
-from .llama_prediction import LlamaPrediction
-from .llama_sampling import sampling_for
-from .llama_template import ChatTemplate
-from .prediction_settings import PredictionSettings
-from .template import TemplateOptions
+from ....protocol import ChatHistoryData
+from ...api import ServerError
+from ..base import PredictionOutcome
+from ..prediction_settings import PredictionSettings
+from ..template import TemplateOptions
+from .generation import GenerationJob
+from .prediction import LlamaPrediction
+from .sampling import sampling_for
+from .template import ChatTemplate
 
 __all__ = ["LlamaCppModel"]
 

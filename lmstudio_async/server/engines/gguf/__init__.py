@@ -1,0 +1,1 @@
+"""GGUF files: header reading, model records, the models-directory catalog."""

@@ -22,7 +22,8 @@ configuration, e.g. in ``pyproject.toml``::
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import inspect
+from collections.abc import Callable, Generator, Iterator
 
 import pytest
 
@@ -31,6 +32,9 @@ from .process import ServerProcess
 __all__ = ["lmstudio_server", "lmstudio_server_process", "lmstudio_server_factory"]
 
 _ARGS_INI = "lmstudio_server_args"
+_OUR_FIXTURES = frozenset(__all__)
+#: Markers through which another plugin already runs a coroutine test.
+_ASYNC_MARKERS = frozenset({"anyio", "asyncio", "trio"})
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -40,6 +44,41 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=[],
         help="extra command-line options of the server behind the lmstudio_server fixture",
     )
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_pycollect_makeitem(
+    collector: pytest.Module | pytest.Class, name: str, obj: object
+) -> Generator[None, object, object]:
+    """Run ``async def`` tests that use our fixtures on asyncio, with no marker needed.
+
+    Only tests that nothing else claims: no ``anyio``/``asyncio``/``trio`` marker on the
+    test or its module or class, and no pytest-asyncio in auto mode. They get anyio's
+    marker (anyio is a dependency, so its pytest plugin is always there) with the asyncio
+    backend, which is the one aiohttp runs on.
+    """
+    if _unclaimed_async_test_using_our_fixtures(collector, name, obj):
+        pytest.mark.parametrize("anyio_backend", ["asyncio"])(obj)
+        pytest.mark.anyio(obj)
+    return (yield)
+
+
+def _unclaimed_async_test_using_our_fixtures(
+    collector: pytest.Module | pytest.Class, name: str, obj: object
+) -> bool:
+    if not (collector.istestfunction(obj, name) and inspect.iscoroutinefunction(obj)):
+        return False
+    if _OUR_FIXTURES.isdisjoint(inspect.signature(obj).parameters):
+        return False
+    own = {mark.name for mark in getattr(obj, "pytestmark", ())}
+    inherited = {mark.name for mark in collector.iter_markers()}
+    if _ASYNC_MARKERS & (own | inherited):
+        return False
+    config = collector.config
+    asyncio_auto = config.pluginmanager.has_plugin("asyncio") and (
+        config.getoption("asyncio_mode", None) == "auto" or config.getini("asyncio_mode") == "auto"
+    )
+    return not asyncio_auto
 
 
 @pytest.fixture(scope="session")

@@ -6,16 +6,25 @@ import nox
 
 nox.options.sessions = ["tests", "lint", "typecheck", "generate"]
 nox.options.default_venv_backend = "venv"
+# Reused between runs: a second `nox -s demo` starts in seconds. Safe because every session
+# still runs pip, which installs whatever pyproject.toml gained since; `nox -R` is faster yet
+# (no install), `nox --no-reuse-existing-virtualenvs` starts afresh.
+nox.options.reuse_existing_virtualenvs = True
 
 DEV = ".[dev]"
 #: The tests include the real llama.cpp engine (its first install compiles llama.cpp).
 TESTS = ".[dev,server]"
 
 
+def install(session: nox.Session, spec: str) -> None:
+    """``pip install -e spec``, saying what a long llama.cpp build is doing while it runs."""
+    session.run("python", "tools/install_with_progress.py", "-e", spec)
+
+
 @nox.session
 def tests(session: nox.Session) -> None:
     """Run the test suite (pass pytest arguments after --)."""
-    session.install("-e", TESTS)
+    install(session, TESTS)
     session.run("pytest", *session.posargs)
 
 
@@ -44,12 +53,12 @@ def generate(session: nox.Session) -> None:
 @nox.session
 def bench(session: nox.Session) -> None:
     """Benchmarks, side by side in one run; results land in benchmarks/README.md."""
-    session.install("-e", TESTS)
+    install(session, TESTS)
     session.run("python", "-m", "benchmarks", *session.posargs)
 
 
 @nox.session
 def demo(session: nox.Session) -> None:
     """The main job: talk to LM Studio, or to the embedded local server if none answers."""
-    session.install("-e", ".[server]")
+    install(session, ".[server]")
     session.run("python", "-m", "lmstudio_async.demo", *session.posargs)

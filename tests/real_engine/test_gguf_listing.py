@@ -126,3 +126,39 @@ def test_a_changed_file_is_read_again(tmp_path: Path) -> None:
     write_gguf(file, {**llm_metadata("After"), "general.size_label": "1.5B"})
     (info,) = [model.info for model in catalog.models()]
     assert (info.display_name, info.params_string) == ("After", "1.5B")
+
+
+def test_a_name_made_up_from_the_checkpoint_folder_gives_way_to_the_file_name(
+    tmp_path: Path,
+) -> None:
+    metadata = {
+        **llm_metadata("Smollm2 135M 8k Lc100K Mix1 Ep2"),
+        "general.finetune": "8k-lc100k-mix1-ep2",
+    }
+    write_gguf(tmp_path / "acme/SmolLM2-GGUF/SmolLM2-135M-Instruct.Q4_1.gguf", metadata)
+    (info,) = _catalog(tmp_path).values()
+    assert info.display_name == "SmolLM2 135M Instruct"
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        ([], "found no GGUF files at all"),
+        (["flat.gguf"], "found 1 GGUF files elsewhere (flat.gguf)"),
+        (["acme/shallow.gguf"], "found 1 GGUF files elsewhere (acme/shallow.gguf)"),
+    ],
+)
+def test_a_models_directory_without_models_says_what_it_found_and_expects(
+    tmp_path: Path, files: list[str], expected: str
+) -> None:
+    for name in files:
+        write_gguf(tmp_path / name, llm_metadata())
+    found, description = GgufCatalog(tmp_path).describe()
+    assert not found
+    assert f"{tmp_path}/<publisher>/<repository>/<file>.gguf" in description
+    assert description.endswith(expected)
+
+
+def test_a_models_directory_with_models_lists_their_keys(tmp_path: Path) -> None:
+    write_gguf(tmp_path / "acme/Tiny-GGUF/Tiny-Q4_K_M.gguf", llm_metadata("Tiny"))
+    assert GgufCatalog(tmp_path).describe() == (True, f"Serving 1 models from {tmp_path}: tiny")

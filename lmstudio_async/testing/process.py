@@ -46,7 +46,7 @@ class ServerProcess:
     def __init__(
         self,
         *args: str,
-        startup_timeout: float = 30.0,
+        startup_timeout: float = 120.0,
         env: dict[str, str] | None = None,
         python: str = sys.executable,
     ) -> None:

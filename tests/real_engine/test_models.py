@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import math
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -164,17 +163,15 @@ async def test_unloading_frees_the_instance_memory(
 async def test_unloading_stops_a_running_prediction(client: AsyncClient) -> None:
     llm = await client.llm.load_new_instance(LLM_KEY, "doomed", ttl=None)
     stream = llm.respond_stream(STORY, config={**GREEDY, "maxTokens": 2000})
-    unload_time = None
+    unloaded = False
     async for _fragment in stream:
-        if unload_time is None:
-            started = time.monotonic()
+        if not unloaded:
             await llm.unload()
-            unload_time = time.monotonic() - started
+            unloaded = True
     result = await stream.result()
     assert result.stats.stop_reason == "modelUnloaded"
+    # Unloading stopped the generation (a few tokens in flight), not waited for its end.
     assert (result.stats.predicted_tokens_count or 0) < 20
-    # Unloading waited for the generation to stop, not to finish.
-    assert unload_time is not None and unload_time < 5
 
 
 async def test_generation_stops_when_the_context_is_full(client: AsyncClient) -> None:

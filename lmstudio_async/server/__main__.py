@@ -107,7 +107,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--port", type=_port, default=DEFAULT_PORT, help="port (default: %(default)s; 0: any free)"
     )
     parser.add_argument(
-        "--engine", choices=sorted(ENGINES), default=ServerConfig.engine, help="model engine"
+        "--engine",
+        choices=sorted(ENGINES),
+        default=ServerConfig.engine,
+        help="model engine (default: %(default)s; llama-cpp runs real GGUF models)",
     )
     parser.add_argument(
         "--api-token",

@@ -43,7 +43,7 @@ from ..protocol import (
 )
 from .channel import Channel
 from .credentials import Credentials
-from .hosts import ApiHost
+from .hosts import LOCAL_SERVER_HINT, ApiHost
 
 __all__ = ["NamespaceConnection"]
 
@@ -116,7 +116,7 @@ class NamespaceConnection:
         except (aiohttp.ClientError, OSError) as exc:
             raise LMStudioClientError(
                 f"LM Studio is not reachable at {self.api_host}. "
-                "Is LM Studio running, with its server enabled?"
+                f"Is LM Studio running, with its server enabled? {LOCAL_SERVER_HINT}"
             ) from exc
         except asyncio.TimeoutError as exc:
             raise LMStudioTimeoutError(

@@ -26,6 +26,13 @@ FALLBACK_PORT = 1234
 PROBE_TIMEOUT = 1.0
 
 
+#: For users without LM Studio at hand (tests, CI): the server bundled with this package.
+LOCAL_SERVER_HINT = (
+    "To test without LM Studio, run the bundled LM Studio-compatible server: "
+    "python -m lmstudio_async.server --port 1234"
+)
+
+
 @dataclass(frozen=True)
 class ApiHost:
     """A server address; ``str()`` gives the ``host:port`` form users pass in."""
@@ -122,5 +129,6 @@ async def discover_api_host(
     raise LMStudioClientError(
         f"LM Studio is not reachable on 127.0.0.1 (tried ports {ports}). "
         "Is LM Studio running, with its server enabled? "
-        "If it runs elsewhere, pass api_host='host:port'."
+        "If it runs elsewhere, pass api_host='host:port'. "
+        f"{LOCAL_SERVER_HINT}"
     )

@@ -153,8 +153,12 @@ async def test_closing_the_client_leaves_no_task_socket_or_session(
 
 async def test_an_unreachable_host_says_so(unused_port: int) -> None:
     async with AsyncClient(f"127.0.0.1:{unused_port}", connect_timeout=5) as client:
-        with pytest.raises(LMStudioClientError, match=f"not reachable at 127.0.0.1:{unused_port}"):
+        with pytest.raises(
+            LMStudioClientError, match=f"not reachable at 127.0.0.1:{unused_port}"
+        ) as caught:
             await client.system.version()
+    # A user without LM Studio learns about the bundled server.
+    assert "python -m lmstudio_async.server" in str(caught.value)
 
 
 async def test_a_client_belongs_to_one_event_loop(lmstudio_server: ServerProcess) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -67,3 +68,35 @@ def test_a_models_directory_is_served(
         assert reply.stats.predicted_tokens_count == 3
         with pytest.raises(lmstudio.LMStudioServerError, match="Failed to load"):
             client.llm.model("tiny")
+
+
+_EMBED_QUIETLY = """
+import asyncio
+from lmstudio_async import AsyncClient
+from lmstudio_async.server import LocalServer, ServerConfig
+
+async def main():
+    async with LocalServer(ServerConfig(port=0, engine="llama-cpp")) as server:
+        async with AsyncClient(server.api_host) as client:
+            model = await client.embedding.model("text-embedding-smollm2-135m-instruct")
+            print(len(await model.embed("hi")))
+
+asyncio.run(main())
+"""
+
+
+def test_loading_an_embedding_model_prints_no_llama_cpp_notices() -> None:
+    pytest.importorskip("llama_cpp", reason="the llama-cpp engine needs llama-cpp-python")
+    bundled_gguf_or_skip()
+    done = subprocess.run(
+        [sys.executable, "-c", _EMBED_QUIETLY],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "576"
+    # llama.cpp notes that it was asked for mean pooling: our choice, not the user's concern.
+    assert "pooling_type" not in done.stderr
+    assert done.stderr == ""

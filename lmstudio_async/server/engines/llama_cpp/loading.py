@@ -33,6 +33,9 @@ from ..base import ProgressCallback
 from ..kv_schema import checked_value
 from ..load_settings import LoadSettings
 from ..prediction_settings import default_cpu_threads
+from .native_log import route_native_log
+
+route_native_log()
 
 __all__ = ["llama_options", "load_llama"]
 

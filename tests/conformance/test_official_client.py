@@ -10,6 +10,7 @@ import lmstudio
 import pytest
 
 from lmstudio_async.testing.process import ServerProcess
+from tests.eventually import eventually_sync
 
 pytestmark = pytest.mark.conformance
 
@@ -206,8 +207,7 @@ def test_an_idle_model_unloads_after_its_ttl(client: lmstudio.Client) -> None:
     client.llm.load_new_instance(LLAMA, ttl=1)
     client.llm.load_new_instance(QWEN, ttl=None)
     assert sorted(_loaded(client)) == [LLAMA, QWEN]
-    time.sleep(1.6)
-    assert _loaded(client) == [QWEN]
+    eventually_sync(lambda: _loaded(client) == [QWEN])
 
 
 def test_model_loads_on_demand_and_then_reuses_the_instance(client: lmstudio.Client) -> None:

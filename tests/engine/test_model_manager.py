@@ -20,6 +20,7 @@ from lmstudio_async.protocol import (
 from lmstudio_async.server.api import ServerError
 from lmstudio_async.server.config import ServerConfig
 from lmstudio_async.server.models import Instance, ModelManager
+from tests.eventually import eventually
 
 from .helpers import ProgressLog, stack
 
@@ -149,8 +150,7 @@ async def test_unloading_an_unknown_identifier_is_a_not_found_error(
 async def test_an_idle_instance_expires_after_its_ttl(manager: ModelManager) -> None:
     short = await _load(manager, LLAMA, ttl_ms=100)
     kept = await _load(manager, QWEN)
-    await anyio.sleep(0.3)
-    assert manager.loaded() == [kept]
+    await eventually(lambda: manager.loaded() == [kept])
     assert short.unloaded
 
 
@@ -168,8 +168,7 @@ async def test_use_resets_the_idle_timer_and_busy_instances_do_not_expire(
         assert manager.loaded() == [instance]
         assert instance.status == "generating"
     assert instance.status == "idle"
-    await anyio.sleep(0.8)
-    assert manager.loaded() == []
+    await eventually(lambda: manager.loaded() == [])
 
 
 async def test_get_or_load_matches_identifier_then_key_then_path(manager: ModelManager) -> None:

@@ -23,6 +23,7 @@ from lmstudio_async import (
     LMStudioValueError,
 )
 from lmstudio_async.testing import ServerProcess
+from tests.eventually import eventually
 
 pytestmark = pytest.mark.anyio
 
@@ -98,15 +99,18 @@ async def test_an_idle_model_is_unloaded_when_its_ttl_expires(client: AsyncClien
     forever = await client.llm.load_new_instance(LLAMA, "forever", ttl=None)
     assert (await short.get_info()).ttl_ms == 1000
     assert (await forever.get_info()).ttl_ms is None
-    await asyncio.sleep(2.0)
-    assert await loaded_identifiers(client) == ["forever"]
+
+    async def expired() -> bool:
+        return await loaded_identifiers(client) == ["forever"]
+
+    await eventually(expired)
     with pytest.raises(LMStudioModelNotFoundError, match="'short-lived' is no longer loaded"):
         await short.get_info()
 
 
 async def test_using_a_handle_keeps_its_model_alive(client: AsyncClient) -> None:
-    llm = await client.llm.load_new_instance(LLAMA, ttl=1.2)
-    for _ in range(4):
+    llm = await client.llm.load_new_instance(LLAMA, ttl=3)
+    for _ in range(8):
         await asyncio.sleep(0.5)
         assert await llm.count_tokens("still here")
     assert await loaded_identifiers(client) == [LLAMA]
@@ -162,14 +166,17 @@ async def test_cancelling_a_load_cancels_it_on_the_server(lmstudio_server_factor
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
-        await asyncio.sleep(0.3)
-        cancels = [
-            r["message"]
-            for r in server.requests()
-            if r["message"].get("type") == "channelSend"
-            and r["message"]["message"].get("type") == "cancel"
-        ]
-        assert len(cancels) == 1
+
+        def cancels() -> list[object]:
+            return [
+                r["message"]
+                for r in server.requests()
+                if r["message"].get("type") == "channelSend"
+                and r["message"]["message"].get("type") == "cancel"
+            ]
+
+        await eventually(lambda: bool(cancels()))
+        assert len(cancels()) == 1
         await asyncio.sleep(3)
         assert await loaded_identifiers(client) == []
         assert client._connections["llm"].open_channels == 0

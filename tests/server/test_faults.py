@@ -63,7 +63,7 @@ def test_json_plan_is_parsed_and_validated() -> None:
 async def test_delay_holds_back_the_endpoint() -> None:
     from lmstudio_async.server import LocalServer
 
-    faults = FaultPlan.from_specs(["delay:system/version=0.4"])
+    faults = FaultPlan.from_specs(["delay:system/version=1.0"])
     async with (
         LocalServer(port=0, faults=faults) as server,
         open_socket(server.api_host, "system") as sock,
@@ -75,7 +75,8 @@ async def test_delay_holds_back_the_endpoint() -> None:
         reply = await sock.call("version", call_id=2)
         delayed = time.monotonic() - started
     assert reply["type"] == "rpcResult"
-    assert delayed >= 0.4 > undelayed
+    # Only the delayed endpoint waits (compared, not timed against a bound: CI is busy).
+    assert delayed >= 1.0 and undelayed < delayed
 
 
 async def test_failure_replaces_the_result() -> None:

@@ -21,6 +21,7 @@ import lmstudio_sync as lms
 from lmstudio_async import LMStudioRuntimeError, LMStudioTimeoutError, LMStudioValueError
 from lmstudio_async.testing import ServerProcess
 from lmstudio_sync._runtime import Portal
+from tests.eventually import eventually_sync
 
 LLAMA = "llama-3.2-1b-instruct"
 
@@ -162,19 +163,17 @@ def test_clients_never_closed_are_closed_at_interpreter_exit(
         print("done")
         """
     )
-    started = time.monotonic()
-    done = subprocess.run(
+    done = subprocess.run(  # a hang at exit would end in TimeoutExpired
         [sys.executable, "-c", script],
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=120,
         check=False,
         env={**os.environ, "LM_API_HOST": lmstudio_server.api_host},
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "done"
     assert "Unclosed" not in done.stderr and "Traceback" not in done.stderr
-    assert time.monotonic() - started < 20
 
 
 def test_leaving_a_stream_early_cancels_it_on_the_server(lmstudio_server_factory: Any) -> None:
@@ -185,7 +184,7 @@ def test_leaving_a_stream_early_cancels_it_on_the_server(lmstudio_server_factory
             break
         with llm.respond_stream("Stop me too") as stream:
             next(iter(stream))
-        time.sleep(0.3)
+        eventually_sync(lambda: len(cancels(server)) >= 2)
         assert len(cancels(server)) == 2
         assert llm.respond("Still fine?", config={"maxTokens": 3}).content
 
@@ -194,11 +193,12 @@ def test_a_stalled_server_times_out_per_client_and_by_default(
     lmstudio_server: ServerProcess,
 ) -> None:
     lmstudio_server.set_faults(delays={"system/version": 10})
-    with lms.Client(lmstudio_server.api_host, timeout=0.3) as client:
-        started = time.monotonic()
-        with pytest.raises(LMStudioTimeoutError, match="system/version"):
-            client.system.version()
-        assert time.monotonic() - started < 2
+    # The delayed answer would arrive without error: the timeout error shows the client gave up.
+    with (
+        lms.Client(lmstudio_server.api_host, timeout=0.3) as client,
+        pytest.raises(LMStudioTimeoutError, match="system/version"),
+    ):
+        client.system.version()
     previous = lms.get_sync_api_timeout()
     lms.set_sync_api_timeout(0.3)
     try:

@@ -12,7 +12,8 @@ import asyncio
 import json
 import math
 import random
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
+from typing import TYPE_CHECKING
 
 from ...protocol import ChatHistoryData, ModelInfo
 from ..config import ServerConfig
@@ -21,9 +22,13 @@ from .catalog import CatalogEntry, build_catalog
 from .json_schema import generate_json
 from .load_settings import LoadSettings
 from .prediction_settings import PredictionSettings
+from .scripted_vision import describe_images
 from .stopping import StopStringFilter
 from .template import TemplateOptions, render_prompt
 from .tokenizer import count_tokens, split_tokens, stable_hash, tokenize
+
+if TYPE_CHECKING:
+    from .vision import AttachedImage
 
 __all__ = ["ScriptedEngine", "ScriptedModel", "ScriptedPrediction"]
 
@@ -143,6 +148,15 @@ class ScriptedModel:
             options=options,
         )
 
+    async def predict_with_images(
+        self, prompt: str, settings: PredictionSettings, images: Sequence[AttachedImage]
+    ) -> ScriptedPrediction:
+        """A reply describing the images (vision models only; see :mod:`.scripted_vision`)."""
+        if not getattr(self._entry.info, "vision", False):
+            raise TypeError(f"{self._entry.info.model_key} is not a vision model")
+        pieces = split_tokens(await describe_images(images))
+        return self._limited(pieces, prompt, settings)
+
     def predict(self, prompt: str, settings: PredictionSettings) -> ScriptedPrediction:
         seed = settings.seed if settings.seed is not None else self._settings.seed
         rng = random.Random(stable_hash("reply", prompt, str(seed)))
@@ -153,6 +167,11 @@ class ScriptedModel:
             low, high = self._reply_tokens
             span = max(0, high - low) + 1
             pieces = _reply_pieces(rng, low + stable_hash("length", prompt) % span)
+        return self._limited(pieces, prompt, settings)
+
+    def _limited(
+        self, pieces: list[str], prompt: str, settings: PredictionSettings
+    ) -> ScriptedPrediction:
         reason = "eosFound"
         if settings.max_tokens is not None and settings.max_tokens < len(pieces):
             pieces, reason = pieces[: settings.max_tokens], "maxPredictedTokensReached"

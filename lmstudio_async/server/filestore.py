@@ -60,6 +60,10 @@ class FileStore:
     def files_of(self, client: str) -> list[StoredFile]:
         return list(self._by_client.get(client, {}).values())
 
+    def count(self) -> int:
+        """How many uploads all clients hold together."""
+        return sum(len(files) for files in self._by_client.values())
+
     def release_client(self, client: str) -> None:
         self._by_client.pop(client, None)
 

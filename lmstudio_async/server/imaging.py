@@ -429,8 +429,10 @@ def _pillow_colour(data: bytes) -> RGB | None:
             image.draft("RGB", (256, 256))  # JPEG: decode at a reduced size
             rgb = image.convert("RGBA")
             rgb.thumbnail((200, 200))
-            pixels = rgb.getdata()
-            return _dominant((r, g, b) for r, g, b, a in pixels if a)
+            raw = rgb.tobytes()
+            return _dominant(
+                (raw[i], raw[i + 1], raw[i + 2]) for i in range(0, len(raw), 4) if raw[i + 3]
+            )
     # Pillow raises many kinds of errors for damaged images.
     except Exception:
         return None

@@ -15,10 +15,12 @@ import random
 from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from typing import TYPE_CHECKING
 
-from ...protocol import ChatHistoryData, ModelInfo
+import msgspec
+
+from ...protocol import ChatHistoryData, EmbeddingModelInfo, ModelInfo
 from ..config import ServerConfig
 from .base import GeneratedPiece, PredictionOutcome, ProgressCallback
-from .catalog import CatalogEntry, build_catalog
+from .catalog import DEFAULT_EMBEDDING_DIMENSIONS, CatalogEntry, build_catalog
 from .json_schema import generate_json
 from .load_settings import LoadSettings
 from .prediction_settings import PredictionSettings
@@ -204,6 +206,22 @@ class ScriptedEngine:
 
     def list_models(self) -> list[ModelInfo]:
         return [entry.info for entry in self._entries.values()]
+
+    def add_downloaded(self, info: ModelInfo) -> ModelInfo:
+        """Add a model whose (simulated) download finished; its key is made unique."""
+        key = info.model_key
+        if key in self._entries:
+            quantization = info.quantization.name.lower() if info.quantization else "copy"
+            key = f"{key}@{quantization}"
+            suffix = 2
+            while key in self._entries:
+                key = f"{info.model_key}@{quantization}-{suffix}"
+                suffix += 1
+            info = msgspec.structs.replace(info, model_key=key)
+        embedding = isinstance(info, EmbeddingModelInfo)
+        dimensions = DEFAULT_EMBEDDING_DIMENSIONS if embedding else None
+        self._entries[key] = CatalogEntry(info, embedding_dimensions=dimensions)
+        return info
 
     async def load(
         self, info: ModelInfo, settings: LoadSettings, progress: ProgressCallback

@@ -71,8 +71,14 @@ class LlamaCppEngine:
         _import_llama_cpp()
         bundled = _bundled_model() if config.models_dir is None else None
         self._catalog = GgufCatalog(config.models_dir, bundled)
+        self._models_dir = config.models_dir
         # Read the GGUF headers now rather than during the first request.
         self._catalog.models()
+
+    @property
+    def models_dir(self) -> Path | None:
+        """Where downloads go (``None``: only the bundled model is served)."""
+        return self._models_dir
 
     def list_models(self) -> list[ModelInfo]:
         return [model.info for model in self._catalog.models()]

@@ -22,8 +22,7 @@ from lmstudio_async import (
 )
 from lmstudio_async.protocol import FilePart
 from lmstudio_async.server import LocalServer
-
-from .images import bmp, png
+from lmstudio_async.testing.images import bmp, png
 
 pytestmark = pytest.mark.anyio
 

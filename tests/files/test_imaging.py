@@ -11,8 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lmstudio_async.server.imaging import ImageError, colour_name, describe_image
-
-from .images import bmp, png
+from lmstudio_async.testing.images import bmp, png
 
 channel = st.integers(0, 255)
 colours = st.tuples(channel, channel, channel)

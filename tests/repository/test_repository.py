@@ -19,8 +19,7 @@ from lmstudio_async import (
     LMStudioValueError,
 )
 from lmstudio_async.server import LocalServer
-
-from ..files.images import png
+from lmstudio_async.testing.images import png
 
 pytestmark = pytest.mark.anyio
 
@@ -120,7 +119,7 @@ async def test_search_options_filter_and_limit(client: AsyncClient) -> None:
 async def test_bad_search_arguments_fail_before_sending(client: AsyncClient) -> None:
     for kwargs in ({"limit": 0}, {"limit": 26}, {"limit": True}, {"limit": 2.5}):
         with pytest.raises(LMStudioValueError, match="limit"):
-            await client.repository.search_models("x", **kwargs)  # type: ignore[arg-type]
+            await client.repository.search_models("x", **kwargs)
     with pytest.raises(LMStudioValueError, match="must be a list"):
         await client.repository.search_models("x", compatibility_types="gguf")  # type: ignore[arg-type]
     with pytest.raises(LMStudioValueError, match="Unknown compatibility types"):

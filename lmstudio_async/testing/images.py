@@ -1,4 +1,8 @@
-"""Tiny image encoders built on the standard library, so tests need no Pillow."""
+"""Tiny image encoders built on the standard library, for testing image plumbing without Pillow.
+
+``png(width, height, colour)`` and ``bmp(...)`` return the bytes of a solid-colour image
+(``png`` can paint a patch of a second colour), ready for ``prepare_image``.
+"""
 
 from __future__ import annotations
 

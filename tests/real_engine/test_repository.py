@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import anyio
@@ -132,3 +135,21 @@ async def test_the_official_client_downloads_from_the_llama_cpp_server(tmp_path:
                 return key
 
         assert await anyio.to_thread.run_sync(run) == LLM_KEY
+
+
+def test_the_search_download_example_runs_for_real(tmp_path: Path) -> None:
+    examples = Path(__file__).resolve().parents[2] / "examples"
+    args = ("--engine", "llama-cpp", "--models-dir", str(tmp_path))
+    with ServerProcess(*args, startup_timeout=60) as server:
+        done = subprocess.run(
+            [sys.executable, str(examples / "search_download.py")],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "LM_API_HOST": server.api_host},
+            timeout=300,
+            check=False,
+        )
+    assert done.returncode == 0, done.stderr
+    assert f"Found: {BUNDLED_REPOSITORY}" in done.stdout
+    assert f"Downloaded as {LLM_KEY}" in done.stdout
+    assert "100.0% of" in done.stdout and "Model: " in done.stdout

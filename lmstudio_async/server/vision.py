@@ -9,13 +9,11 @@ from __future__ import annotations
 
 from ..protocol import ChatHistoryData, FilePart, LlmInfo, UserMessage
 from .api import ServerError
-from .engines.vision import AttachedImage, VisionModel
+from .engines.vision import NO_VISION_TITLE, AttachedImage, VisionModel
 from .filestore import FileStore
 from .models import Instance
 
 __all__ = ["AttachedImage", "VisionModel", "NO_VISION_TITLE", "attached_images", "check_vision"]
-
-NO_VISION_TITLE = "Model does not support images. Please use a model that does."
 
 
 def attached_images(history: ChatHistoryData, files: FileStore, client: str) -> list[AttachedImage]:

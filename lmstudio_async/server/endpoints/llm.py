@@ -9,6 +9,7 @@ from ...protocol import (
     ApplyPromptTemplateParameter,
     ApplyPromptTemplateResult,
     CancelPacket,
+    ChatHistoryData,
     CompleteRawTextParameter,
     FragmentPacket,
     GetBasePredictionConfigParameter,
@@ -88,6 +89,7 @@ async def _stream_prediction(
     prompt: str,
     settings: PredictionSettings,
     images: Sequence[AttachedImage] = (),
+    history: ChatHistoryData | None = None,
 ) -> None:
     """The packets of one prediction: prompt progress, fragments, then ``success``."""
     models = ctx.state.models
@@ -97,8 +99,9 @@ async def _stream_prediction(
     with models.activity(instance, "processingPrompt"):
         prompt_tokens = model.count_tokens(prompt)
         await ctx.send(_prompt_progress(0.0, prompt_tokens))
-        if images:
-            prediction = await check_vision(instance).predict_with_images(prompt, settings, images)
+        if images and history is not None:
+            vision = check_vision(instance)
+            prediction = await vision.predict_with_images(history, prompt, settings, images)
         else:
             prediction = model.predict(prompt, settings)
         await ctx.send(_prompt_progress(1.0, prompt_tokens))
@@ -143,7 +146,7 @@ async def predict(ctx: ChannelContext, parameter: PredictParameter) -> None:
     if images:
         check_vision(instance)  # refuse before any packet is sent
     prompt = instance.model.apply_prompt_template(parameter.history, settings, TemplateOptions())
-    await _stream_prediction(ctx, instance, prompt, settings, images)
+    await _stream_prediction(ctx, instance, prompt, settings, images, parameter.history)
 
 
 async def complete_raw_text(ctx: ChannelContext, parameter: CompleteRawTextParameter) -> None:

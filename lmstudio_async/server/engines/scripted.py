@@ -151,7 +151,11 @@ class ScriptedModel:
         )
 
     async def predict_with_images(
-        self, prompt: str, settings: PredictionSettings, images: Sequence[AttachedImage]
+        self,
+        history: ChatHistoryData,
+        prompt: str,
+        settings: PredictionSettings,
+        images: Sequence[AttachedImage],
     ) -> ScriptedPrediction:
         """A reply describing the images (vision models only; see :mod:`.scripted_vision`)."""
         if not getattr(self._entry.info, "vision", False):

@@ -6,10 +6,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
+from ...protocol import ChatHistoryData
 from .base import LoadedModel, Prediction
 from .prediction_settings import PredictionSettings
 
-__all__ = ["AttachedImage", "VisionModel"]
+__all__ = ["AttachedImage", "NO_VISION_TITLE", "VisionModel"]
+
+#: LM Studio's error for images sent to a model without vision.
+NO_VISION_TITLE = "Model does not support images. Please use a model that does."
 
 
 @dataclass(frozen=True)
@@ -25,5 +29,12 @@ class VisionModel(LoadedModel, Protocol):
     """A loaded model that can look at images."""
 
     async def predict_with_images(
-        self, prompt: str, settings: PredictionSettings, images: Sequence[AttachedImage]
-    ) -> Prediction: ...
+        self,
+        history: ChatHistoryData,
+        prompt: str,
+        settings: PredictionSettings,
+        images: Sequence[AttachedImage],
+    ) -> Prediction:
+        """Start generating a reply to ``history`` (templated as ``prompt``), which holds
+        ``images`` (its image file parts, in order)."""
+        ...

@@ -18,6 +18,7 @@ works without the ``server`` extra.
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import importlib.util
 from concurrent.futures import ThreadPoolExecutor
@@ -103,12 +104,24 @@ class LlamaCppEngine:
         except BaseException:
             worker.shutdown(wait=False)
             raise
+        projector = None if embedding else model.projector
+        if projector is not None:
+            from .vision import attach_projector
+
+            loop = asyncio.get_running_loop()
+            try:
+                await loop.run_in_executor(worker, attach_projector, llama, projector)
+            except BaseException:
+                await loop.run_in_executor(worker, llama.close)
+                worker.shutdown(wait=False)
+                raise
         return _Model(
             llama,
             worker,
             context_length=settings.context_length,
             embedding=embedding,
             load_seed=settings.seed,
+            vision=projector is not None,
         )
 
     async def aclose(self) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 
+import aiohttp
 import anyio
 import lmstudio
 import pytest
@@ -216,3 +217,17 @@ async def test_the_official_client_searches_and_downloads(server: LocalServer) -
     key, done, size = await anyio.to_thread.run_sync(run)
     assert key == "smollm2-135m-instruct"
     assert done == sorted(done) and done[-1] == size
+
+
+async def test_a_test_control_reset_forgets_simulated_downloads() -> None:
+    async with (
+        LocalServer(port=0, test_control=True) as server,
+        AsyncClient(server.api_host) as client,
+    ):
+        key = await (await _option(client, "smollm2", SMOLLM)).download()
+        assert key in _listed_keys(server)
+        async with aiohttp.ClientSession() as session:
+            reset = await session.post(f"{server.url}/lmstudio-test/reset")
+            assert reset.status == 200
+        assert key not in _listed_keys(server)
+        assert "llama-3.2-1b-instruct" in _listed_keys(server)

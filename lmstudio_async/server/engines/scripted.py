@@ -207,9 +207,15 @@ class ScriptedEngine:
     def __init__(self, config: ServerConfig) -> None:
         self._config = config
         self._entries = {entry.info.model_key: entry for entry in build_catalog(config.catalog)}
+        self._initial_keys = frozenset(self._entries)
 
     def list_models(self) -> list[ModelInfo]:
         return [entry.info for entry in self._entries.values()]
+
+    def forget_downloads(self) -> None:
+        """Drop the models added by downloads (a test-control reset)."""
+        for key in set(self._entries) - self._initial_keys:
+            del self._entries[key]
 
     def add_downloaded(self, info: ModelInfo) -> ModelInfo:
         """Add a model whose (simulated) download finished; its key is made unique."""

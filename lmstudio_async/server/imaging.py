@@ -12,9 +12,11 @@ Decoded with the standard library alone (the server needs no extras):
 - JPEG and WebP: format and size from their headers only.
 
 When Pillow is installed, it decodes whatever the standard library could not
-(JPEG and WebP colours, interlaced PNGs, compressed BMPs). Images are bounded:
-at most :data:`MAX_PIXELS` pixels are decoded, and colours are counted on an
-evenly spaced sample of at most :data:`MAX_SAMPLES` pixels.
+(JPEG and WebP colours, interlaced PNGs, compressed BMPs, images over
+:data:`MAX_PIXELS` pixels). Work is bounded: the standard library decodes at
+most :data:`MAX_PIXELS` pixels (zlib output is capped at the size the header
+implies), and colours are counted on an evenly spaced sample of at most
+:data:`MAX_SAMPLES` pixels.
 """
 
 from __future__ import annotations
@@ -29,8 +31,12 @@ from ..protocol.files import sniff_image_format
 
 __all__ = ["ImageFacts", "MAX_PIXELS", "MAX_SAMPLES", "describe_image", "colour_name"]
 
-MAX_PIXELS = 16_000_000
+#: Largest image whose pixels are decoded: in pure Python that takes about a second; Pillow
+#: (when installed) decodes larger ones, up to its own decompression-bomb limit.
+MAX_PIXELS = 2_000_000
 MAX_SAMPLES = 40_000
+#: Largest image handed to Pillow (whose own bomb limit is about 89 megapixels).
+PILLOW_MAX_PIXELS = 40_000_000
 
 RGB = tuple[int, int, int]
 
@@ -101,9 +107,9 @@ def describe_image(data: bytes) -> ImageFacts:
             colour = None
         if colour is not None:
             return ImageFacts(image_format, width, height, colour, "stdlib")
-        colour = _pillow_colour(data)
-        if colour is not None:
-            return ImageFacts(image_format, width, height, colour, "pillow")
+    colour = _pillow_colour(data) if width * height <= PILLOW_MAX_PIXELS else None
+    if colour is not None:
+        return ImageFacts(image_format, width, height, colour, "pillow")
     return ImageFacts(image_format, width, height, None, "header")
 
 
@@ -321,7 +327,8 @@ def _gif_colour(data: bytes, width: int, height: int) -> RGB | None:
             while data[position]:
                 chunks.append(data[position + 1 : position + 1 + data[position]])
                 position += data[position] + 1
-            indices = _lzw_decode(b"".join(chunks), minimum_code_size, frame_width * frame_height)
+            pixels = min(frame_width * frame_height, width * height)
+            indices = _lzw_decode(b"".join(chunks), minimum_code_size, pixels)
             return _dominant(
                 (table[3 * i], table[3 * i + 1], table[3 * i + 2])
                 for i in (indices[k] for k in _sample_indices(len(indices)))
@@ -333,6 +340,8 @@ def _gif_colour(data: bytes, width: int, height: int) -> RGB | None:
 
 
 def _lzw_decode(data: bytes, minimum_code_size: int, limit: int) -> bytes:
+    if not 1 <= minimum_code_size <= 8:
+        raise ImageError(f"invalid GIF LZW code size {minimum_code_size}")
     clear = 1 << minimum_code_size
     end = clear + 1
     out = bytearray()

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import io
+import struct
 import sys
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from lmstudio_async.server import imaging
 from lmstudio_async.server.imaging import ImageError, colour_name, describe_image
 from lmstudio_async.testing.images import bmp, png
 
@@ -112,3 +114,27 @@ def test_colour_names() -> None:
     assert colour_name((250, 10, 10)) == "red"
     assert colour_name((10, 10, 10)) == "black"
     assert colour_name((250, 250, 250)) == "white"
+
+
+def test_hostile_gif_code_sizes_and_frame_sizes_are_bounded() -> None:
+    header = b"GIF89a" + struct.pack("<HHBBB", 2, 2, 0, 0, 0)
+    frame = b"\x2c" + struct.pack("<HHHHB", 0, 0, 65535, 65535, 0)
+    for code_size in (0, 9, 255):
+        data = header + frame + bytes([code_size, 2, 0xFF, 0xFF, 0]) + b"\x3b"
+        assert describe_image(data).dominant_colour is None  # refused, not hung
+
+
+def test_large_images_are_left_to_pillow(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(imaging, "MAX_PIXELS", 10)
+    data = png(8, 8, (240, 200, 20))
+    assert describe_image(data).decoder == ("pillow" if _has_pillow() else "header")
+    monkeypatch.setitem(sys.modules, "PIL", None)
+    assert describe_image(data).decoder == "header"
+
+
+def _has_pillow() -> bool:
+    try:
+        import PIL  # noqa: F401
+    except ImportError:
+        return False
+    return True

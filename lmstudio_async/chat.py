@@ -110,7 +110,6 @@ class Chat:
     def add_user_message(
         self,
         content: str | Iterable[TextPart | FilePart],
-        *,
         images: Iterable[FileHandleInput] = (),
     ) -> UserMessage:
         """Add a user message; consecutive user messages are merged into one.

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import base64
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from lmstudio_async import AsyncClient, Chat, LMStudioServerError
@@ -91,3 +93,50 @@ def test_the_history_becomes_chat_messages_with_images_in_place() -> None:
     urls = [p["image_url"]["url"] for p in parts[1:]]
     assert all(url.startswith("data:image/png;base64,") for url in urls)
     assert base64.b64decode(urls[1].split(",", 1)[1]) == second
+
+
+class _ChatCompletions:
+    """Stands in for a vision ``Llama`` (none is available here): streams given chunks."""
+
+    def __init__(self, texts: list[str], finish: str) -> None:
+        self.texts, self.finish = texts, finish
+        self.kwargs: dict[str, object] = {}
+        self.closed = False
+
+    def create_chat_completion(self, **kwargs: object) -> Iterator[dict[str, object]]:
+        self.kwargs = kwargs
+        try:
+            for text in self.texts:
+                yield {"choices": [{"delta": {"content": text}, "finish_reason": None}]}
+            yield {"choices": [{"delta": {}, "finish_reason": self.finish}]}
+        finally:
+            self.closed = True
+
+
+@pytest.mark.parametrize(
+    ("finish", "reason"), [("stop", "eosFound"), ("length", "maxPredictedTokensReached")]
+)
+async def test_a_vision_job_streams_the_chat_completion(finish: str, reason: str) -> None:
+    pytest.importorskip("llama_cpp", reason="the llama-cpp engine needs llama-cpp-python")
+    from concurrent.futures import ThreadPoolExecutor
+
+    from lmstudio_async.protocol import KVConfigStack
+    from lmstudio_async.server.engines.llama_cpp.prediction import LlamaPrediction
+    from lmstudio_async.server.engines.llama_cpp.sampling import sampling_for
+    from lmstudio_async.server.engines.llama_cpp.vision import VisionJob
+    from lmstudio_async.server.engines.prediction_settings import resolve_prediction_settings
+
+    fields = [{"key": "llm.prediction.stopStrings", "value": ["END"]}]
+    layer = {"layerName": "apiOverride", "config": {"fields": fields}}
+    settings = resolve_prediction_settings(msgspec.convert({"layers": [layer]}, KVConfigStack))
+    fake = _ChatCompletions(["A ", "red ", "square"], finish)
+    messages = [{"role": "user", "content": [{"type": "text", "text": "Hi"}]}]
+    job = VisionJob(fake, messages, sampling_for(settings, None), settings)
+    with ThreadPoolExecutor(1) as worker:
+        prediction = LlamaPrediction(job, worker)
+        text = "".join([piece.text async for piece in prediction])
+    assert text == "A red square"
+    assert prediction.outcome is not None and prediction.outcome.stop_reason == reason
+    assert prediction.predicted_tokens == 3
+    assert fake.closed and fake.kwargs["messages"] == messages and fake.kwargs["stream"] is True
+    assert fake.kwargs["stop"] == ["END"]

@@ -22,7 +22,14 @@ from .config import (
     ReasoningParsing,
     StructuredSetting,
 )
-from .convenience import embedding_model, list_downloaded_models, list_loaded_models, llm
+from .convenience import (
+    embedding_model,
+    list_downloaded_models,
+    list_loaded_models,
+    llm,
+    prepare_file,
+    prepare_image,
+)
 from .default_client import close_default_client, configure_default_client, get_default_client
 from .defaults import get_default_timeout, set_default_timeout
 from .downloaded import AsyncDownloadedEmbeddingModel, AsyncDownloadedLlm, AsyncDownloadedModel
@@ -43,6 +50,14 @@ from .errors import (
     LMStudioValueError,
     LMStudioWebsocketError,
 )
+from .files import (
+    AsyncFilesNamespace,
+    FileHandle,
+    FileHandleDict,
+    FileHandleInput,
+    FileType,
+    LocalFileInput,
+)
 from .handles import AsyncEmbeddingModel, AsyncLLM, AsyncModelHandle
 from .listing import ModelNamespaceName
 from .loading import DEFAULT_TTL
@@ -62,6 +77,16 @@ from .protocol import (
     ModelQuery,
     TextPart,
     VersionResult,
+)
+from .repository import (
+    AsyncModelDownloadOption,
+    AsyncModelSearchResult,
+    AsyncRepositoryNamespace,
+    DownloadFinalizedCallback,
+    DownloadProgressCallback,
+    DownloadProgressUpdate,
+    ModelSearchResultDownloadOptionData,
+    ModelSearchResultEntryData,
 )
 from .specifiers import ModelSpecifierInput
 from .structured import ResponseFormat
@@ -142,4 +167,22 @@ __all__ = [
     "LMStudioWebsocketError",
     "LMStudioAuthenticationError",
     "LMStudioUnknownMessageWarning",
+    # images and files
+    "prepare_image",
+    "prepare_file",
+    "AsyncFilesNamespace",
+    "FileHandle",
+    "FileHandleDict",
+    "FileHandleInput",
+    "FileType",
+    "LocalFileInput",
+    # model repository
+    "AsyncRepositoryNamespace",
+    "AsyncModelSearchResult",
+    "AsyncModelDownloadOption",
+    "DownloadProgressUpdate",
+    "DownloadProgressCallback",
+    "DownloadFinalizedCallback",
+    "ModelSearchResultEntryData",
+    "ModelSearchResultDownloadOptionData",
 ]

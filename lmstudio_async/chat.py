@@ -13,6 +13,7 @@ from typing import Any, Union
 import msgspec
 
 from .errors import LMStudioValueError
+from .files import FileHandleInput, to_file_parts
 from .protocol import (
     AssistantMessage,
     ChatHistoryData,
@@ -107,13 +108,19 @@ class Chat:
         return message
 
     def add_user_message(
-        self, content: str | Iterable[TextPart | FilePart], *, images: Iterable[FilePart] = ()
+        self,
+        content: str | Iterable[TextPart | FilePart],
+        images: Iterable[FileHandleInput] = (),
     ) -> UserMessage:
-        """Add a user message; consecutive user messages are merged into one."""
+        """Add a user message; consecutive user messages are merged into one.
+
+        ``images`` are handles from ``prepare_image`` (or their dict form), sent
+        after the text.
+        """
         parts: list[TextPart | FilePart] = (
             [TextPart(text=content)] if isinstance(content, str) else list(content)
         )
-        parts.extend(images)
+        parts.extend(to_file_parts(images))
         _check_parts(parts, (TextPart, FilePart), "user")
         last = self._messages[-1] if self._messages else None
         if isinstance(last, UserMessage):

@@ -14,10 +14,12 @@ from typing_extensions import Self
 from .defaults import INITIAL_TIMEOUT, check_timeout, get_default_timeout
 from .downloaded import AsyncDownloadedEmbeddingModel, AsyncDownloadedLlm
 from .errors import LMStudioClientError, LMStudioRuntimeError
+from .files import AsyncFilesNamespace
 from .handles import AsyncEmbeddingModel, AsyncLLM
 from .listing import ModelNamespaceName, check_model_namespace
 from .namespaces import AsyncEmbeddingNamespace, AsyncLLMNamespace
 from .protocol import LenientDecoder, Raw, decoder_for
+from .repository import AsyncRepositoryNamespace
 from .system import AsyncSystemNamespace
 from .transport.channel import Channel
 from .transport.connection import NamespaceConnection
@@ -76,6 +78,8 @@ class AsyncClient:
         self.system: AsyncSystemNamespace = AsyncSystemNamespace(self)
         self.llm: AsyncLLMNamespace = AsyncLLMNamespace(self)
         self.embedding: AsyncEmbeddingNamespace = AsyncEmbeddingNamespace(self)
+        self.files: AsyncFilesNamespace = AsyncFilesNamespace(self)
+        self.repository: AsyncRepositoryNamespace = AsyncRepositoryNamespace(self)
 
     def __repr__(self) -> str:
         host = str(self._api_host) if self._api_host is not None else "<not yet discovered>"

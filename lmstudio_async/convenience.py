@@ -12,11 +12,19 @@ from .callbacks import ProgressCallback
 from .config import EmbeddingLoadModelConfig, LlmLoadModelConfig
 from .default_client import get_default_client
 from .downloaded import AsyncDownloadedEmbeddingModel, AsyncDownloadedLlm
+from .files import FileHandle, LocalFileInput
 from .handles import AsyncEmbeddingModel, AsyncLLM
 from .listing import ModelNamespaceName
 from .loading import DEFAULT_TTL
 
-__all__ = ["llm", "embedding_model", "list_loaded_models", "list_downloaded_models"]
+__all__ = [
+    "llm",
+    "embedding_model",
+    "list_loaded_models",
+    "list_downloaded_models",
+    "prepare_image",
+    "prepare_file",
+]
 
 
 async def llm(
@@ -73,3 +81,17 @@ async def list_downloaded_models(
 ) -> list[AsyncDownloadedLlm | AsyncDownloadedEmbeddingModel]:
     """The models downloaded on the default client's server."""
     return await get_default_client().list_downloaded_models(namespace, timeout=timeout)
+
+
+async def prepare_image(
+    src: LocalFileInput, name: str | None = None, *, timeout: float | None = None
+) -> FileHandle:
+    """Upload an image with the default client (see ``client.files.prepare_image``)."""
+    return await get_default_client().files.prepare_image(src, name, timeout=timeout)
+
+
+async def prepare_file(
+    src: LocalFileInput, name: str | None = None, *, timeout: float | None = None
+) -> FileHandle:
+    """Upload a file with the default client (see ``client.files.prepare_file``)."""
+    return await get_default_client().files.prepare_file(src, name, timeout=timeout)

@@ -16,11 +16,18 @@ from lmstudio_async import (
     Chat,
     ChatHistoryInput,
     ChatMessageInput,
+    DownloadFinalizedCallback,
+    DownloadProgressCallback,
+    DownloadProgressUpdate,
     EmbeddingLoadModelConfig,
     EmbeddingLoadModelConfigDict,
     EmbeddingModelInfo,
     EmbeddingModelInstanceInfo,
+    FileHandle,
+    FileHandleDict,
+    FileHandleInput,
     FilePart,
+    FileType,
     GpuSetting,
     GpuSettingDict,
     LlmInfo,
@@ -46,10 +53,13 @@ from lmstudio_async import (
     LMStudioUnknownMessageWarning,
     LMStudioValueError,
     LMStudioWebsocketError,
+    LocalFileInput,
     ModelInfo,
     ModelInstanceInfo,
     ModelNamespaceName,
     ModelQuery,
+    ModelSearchResultDownloadOptionData,
+    ModelSearchResultEntryData,
     ModelSpecifierInput,
     PredictionCallbacks,
     PredictionConfigInput,
@@ -66,7 +76,14 @@ from lmstudio_async import (
 )
 
 from .client import Client
-from .convenience import embedding_model, list_downloaded_models, list_loaded_models, llm
+from .convenience import (
+    embedding_model,
+    list_downloaded_models,
+    list_loaded_models,
+    llm,
+    prepare_file,
+    prepare_image,
+)
 from .default_client import (
     close_default_client,
     configure_default_client,
@@ -75,9 +92,11 @@ from .default_client import (
     set_sync_api_timeout,
 )
 from .downloaded import DownloadedEmbeddingModel, DownloadedLlm, DownloadedModel
+from .files import FilesNamespace
 from .handles import LLM, EmbeddingModel, ModelHandle
 from .namespaces import EmbeddingNamespace, LLMNamespace, ModelNamespace
 from .prediction import PredictionStream
+from .repository import ModelDownloadOption, ModelSearchResult, RepositoryNamespace
 from .system import SystemNamespace
 
 __all__ = [
@@ -155,6 +174,22 @@ __all__ = [
     "LMStudioWebsocketError",
     "LMStudioAuthenticationError",
     "LMStudioUnknownMessageWarning",
+    "prepare_image",
+    "prepare_file",
+    "FilesNamespace",
+    "FileHandle",
+    "FileHandleDict",
+    "FileHandleInput",
+    "FileType",
+    "LocalFileInput",
+    "RepositoryNamespace",
+    "ModelSearchResult",
+    "ModelDownloadOption",
+    "DownloadProgressUpdate",
+    "DownloadProgressCallback",
+    "DownloadFinalizedCallback",
+    "ModelSearchResultEntryData",
+    "ModelSearchResultDownloadOptionData",
     "get_sync_api_timeout",
     "set_sync_api_timeout",
 ]

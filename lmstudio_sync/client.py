@@ -14,8 +14,10 @@ from lmstudio_async.listing import ModelNamespaceName
 
 from ._runtime import RootTwin, register_twin, static_portal
 from .downloaded import DownloadedEmbeddingModel, DownloadedLlm
+from .files import FilesNamespace
 from .handles import LLM, EmbeddingModel
 from .namespaces import EmbeddingNamespace, LLMNamespace
+from .repository import RepositoryNamespace
 from .system import SystemNamespace
 
 __all__ = ["Client"]
@@ -53,6 +55,16 @@ class Client(RootTwin):
     @property
     def embedding(self) -> EmbeddingNamespace:
         result: EmbeddingNamespace = self._wrap(self._async.embedding)
+        return result
+
+    @property
+    def files(self) -> FilesNamespace:
+        result: FilesNamespace = self._wrap(self._async.files)
+        return result
+
+    @property
+    def repository(self) -> RepositoryNamespace:
+        result: RepositoryNamespace = self._wrap(self._async.repository)
         return result
 
     def __init__(

@@ -14,6 +14,7 @@ from typing import Any
 
 from lmstudio_async.callbacks import ProgressCallback
 from lmstudio_async.config import EmbeddingLoadModelConfig, LlmLoadModelConfig
+from lmstudio_async.files import FileHandle, LocalFileInput
 from lmstudio_async.listing import ModelNamespaceName
 from lmstudio_async.loading import DEFAULT_TTL
 
@@ -21,7 +22,14 @@ from .default_client import get_default_client
 from .downloaded import DownloadedEmbeddingModel, DownloadedLlm
 from .handles import LLM, EmbeddingModel
 
-__all__ = ["llm", "embedding_model", "list_loaded_models", "list_downloaded_models"]
+__all__ = [
+    "llm",
+    "embedding_model",
+    "list_loaded_models",
+    "list_downloaded_models",
+    "prepare_image",
+    "prepare_file",
+]
 
 
 def llm(
@@ -78,3 +86,17 @@ def list_downloaded_models(
 ) -> list[DownloadedLlm | DownloadedEmbeddingModel]:
     """The models downloaded on the default client's server."""
     return get_default_client().list_downloaded_models(namespace, timeout=timeout)
+
+
+def prepare_image(
+    src: LocalFileInput, name: str | None = None, *, timeout: float | None = None
+) -> FileHandle:
+    """Upload an image with the default client (see ``client.files.prepare_image``)."""
+    return get_default_client().files.prepare_image(src, name, timeout=timeout)
+
+
+def prepare_file(
+    src: LocalFileInput, name: str | None = None, *, timeout: float | None = None
+) -> FileHandle:
+    """Upload a file with the default client (see ``client.files.prepare_file``)."""
+    return get_default_client().files.prepare_file(src, name, timeout=timeout)

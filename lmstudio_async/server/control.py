@@ -58,6 +58,9 @@ class _ControlRoutes:
     async def reset(self, request: web.Request) -> web.Response:
         """Back to a fresh server: nothing loaded, no faults, empty request log, no flags."""
         await self._state.models.reset()
+        forget_downloads = getattr(self._state.models.engine, "forget_downloads", None)
+        if forget_downloads is not None:  # simulated downloads (scripted engine)
+            forget_downloads()
         self._state.faults.clear()
         self._state.requests.clear()
         self._state.experiment_flags.clear()

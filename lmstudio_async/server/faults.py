@@ -16,7 +16,8 @@ __all__ = ["FaultPlan", "FaultSpecError", "FAULT_SPEC_HELP"]
 FAULT_SPEC_HELP = (
     "close-after-fragments=N (drop the socket after N fragments of each predict channel), "
     "delay:NAMESPACE/ENDPOINT=SECONDS (wait before running the handler), "
-    "fail:NAMESPACE/ENDPOINT=TITLE (answer with an error of that title)"
+    "fail:NAMESPACE/ENDPOINT=TITLE (answer with an error of that title), "
+    "download-fail-at=FRACTION (fail each model download once that share of its bytes arrived)"
 )
 
 
@@ -32,9 +33,12 @@ class FaultPlan:
     delays: dict[str, float] = field(default_factory=dict)
     #: ``"namespace/endpoint"`` -> title of the error it fails with.
     failures: dict[str, str] = field(default_factory=dict)
+    #: Fail every ``repository/downloadModel`` once this fraction (0..1) of its bytes arrived.
+    download_fail_at: float | None = None
 
     def clear(self) -> None:
         self.close_after_fragments = None
+        self.download_fail_at = None
         self.delays.clear()
         self.failures.clear()
 
@@ -43,6 +47,7 @@ class FaultPlan:
         self.close_after_fragments = other.close_after_fragments
         self.delays = dict(other.delays)
         self.failures = dict(other.failures)
+        self.download_fail_at = other.download_fail_at
 
     def add_spec(self, spec: str) -> None:
         """Add one CLI-style fault, e.g. ``"delay:system/version=2.5"``."""
@@ -53,6 +58,8 @@ class FaultPlan:
             )
         if name == "close-after-fragments":
             self.close_after_fragments = _fragment_count(value)
+        elif name == "download-fail-at":
+            self.download_fail_at = _fraction(value)
         elif name.startswith("delay:"):
             self.delays[_endpoint_key(name[len("delay:") :])] = _delay(value)
         elif name.startswith("fail:"):
@@ -72,10 +79,11 @@ class FaultPlan:
         """Parse the ``POST /lmstudio-test/faults`` body; absent keys mean "no such fault"."""
         if not isinstance(body, dict):
             raise FaultSpecError("the body must be a JSON object")
-        unknown = set(body) - {"closeAfterFragments", "delays", "failures"}
+        unknown = set(body) - {"closeAfterFragments", "delays", "failures", "downloadFailAt"}
         if unknown:
             raise FaultSpecError(
-                f"unknown keys {sorted(unknown)}; expected closeAfterFragments, delays, failures"
+                f"unknown keys {sorted(unknown)}; expected closeAfterFragments, delays, failures, "
+                "downloadFailAt"
             )
         plan = cls()
         count = body.get("closeAfterFragments")
@@ -83,6 +91,11 @@ class FaultPlan:
             if isinstance(count, bool) or not isinstance(count, int):
                 raise FaultSpecError("closeAfterFragments must be an integer or null")
             plan.close_after_fragments = _fragment_count(str(count))
+        fail_at = body.get("downloadFailAt")
+        if fail_at is not None:
+            if isinstance(fail_at, bool) or not isinstance(fail_at, (int, float)):
+                raise FaultSpecError("downloadFailAt must be a number from 0 to 1, or null")
+            plan.download_fail_at = _fraction(str(fail_at))
         for key, seconds in _object(body, "delays").items():
             if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
                 raise FaultSpecError(f"delays[{key!r}] must be a number of seconds")
@@ -98,6 +111,7 @@ class FaultPlan:
             "closeAfterFragments": self.close_after_fragments,
             "delays": dict(self.delays),
             "failures": dict(self.failures),
+            "downloadFailAt": self.download_fail_at,
         }
 
 
@@ -137,6 +151,16 @@ def _delay(text: str) -> float:
     if not math.isfinite(seconds) or seconds < 0:
         raise FaultSpecError(f"a delay must be a finite number >= 0, got {text!r}")
     return seconds
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise FaultSpecError(f"download-fail-at needs a number, got {text!r}") from None
+    if not 0 <= value <= 1:
+        raise FaultSpecError(f"download-fail-at must be from 0 to 1, got {text!r}")
+    return value
 
 
 def _title(text: str) -> str:

@@ -9,51 +9,18 @@ from __future__ import annotations
 import itertools
 import secrets
 from dataclasses import dataclass
-from pathlib import PurePath
 
-__all__ = ["FileStore", "StoredFile", "detect_file_type"]
+from ..protocol.files import detect_file_type
 
-_IMAGE_MAGIC = (
-    b"\x89PNG\r\n\x1a\n",
-    b"\xff\xd8\xff",  # JPEG
-    b"GIF87a",
-    b"GIF89a",
-    b"BM",  # BMP
-)
-_IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp"})
-_WORD_EXTENSIONS = frozenset({".doc", ".docx"})
-_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy .doc
-_ZIP_MAGIC = b"PK\x03\x04"  # .docx is a zip archive
+__all__ = ["FileStore", "FileStoreFull", "StoredFile", "detect_file_type"]
+
+#: Bounds on what one client may keep uploaded at a time (hostile clients included).
+MAX_FILES_PER_CLIENT = 256
+MAX_BYTES_PER_CLIENT = 512 * 1024 * 1024
 
 
-def detect_file_type(name: str, data: bytes) -> str:
-    """LM Studio's ``FileType`` of an upload, from its magic bytes, then its extension."""
-    extension = PurePath(name).suffix.lower()
-    if data.startswith(_IMAGE_MAGIC) or (data[:4] == b"RIFF" and data[8:12] == b"WEBP"):
-        return "image"
-    if data.startswith(b"%PDF-"):
-        return "application/pdf"
-    if extension in _WORD_EXTENSIONS and data.startswith((_OLE_MAGIC, _ZIP_MAGIC)):
-        return "application/word"
-    if _is_text(data):
-        return "text/plain" if extension in ("", ".txt") else "text/other"
-    if extension in _IMAGE_EXTENSIONS:
-        return "image"
-    if extension == ".pdf":
-        return "application/pdf"
-    if extension in _WORD_EXTENSIONS:
-        return "application/word"
-    return "unknown"
-
-
-def _is_text(data: bytes) -> bool:
-    if b"\x00" in data:
-        return False
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
+class FileStoreFull(Exception):
+    """A client already holds as many uploads (count or bytes) as it may."""
 
 
 @dataclass(frozen=True)
@@ -74,6 +41,13 @@ class FileStore:
         self._counter = itertools.count(1)
 
     def add(self, client: str, name: str, data: bytes) -> StoredFile:
+        held = self._by_client.get(client, {})
+        if len(held) >= MAX_FILES_PER_CLIENT:
+            raise FileStoreFull(f"a client may hold at most {MAX_FILES_PER_CLIENT} uploads")
+        if sum(f.size_bytes for f in held.values()) + len(data) > MAX_BYTES_PER_CLIENT:
+            raise FileStoreFull(
+                f"a client's uploads may total at most {MAX_BYTES_PER_CLIENT // 2**20} MiB"
+            )
         # A counter makes identifiers unique; the random part makes them unguessable.
         identifier = f"file-{next(self._counter)}-{secrets.token_hex(6)}"
         stored = StoredFile(identifier, name, detect_file_type(name, data), data)
@@ -85,6 +59,10 @@ class FileStore:
 
     def files_of(self, client: str) -> list[StoredFile]:
         return list(self._by_client.get(client, {}).values())
+
+    def count(self) -> int:
+        """How many uploads all clients hold together."""
+        return sum(len(files) for files in self._by_client.values())
 
     def release_client(self, client: str) -> None:
         self._by_client.pop(client, None)

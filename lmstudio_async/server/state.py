@@ -10,6 +10,7 @@ from .clients import ClientRegistry
 from .config import ServerConfig
 from .faults import FaultPlan
 from .filestore import FileStore
+from .hub import Hub, build_hub
 from .loghub import LogHub
 from .models import ModelManager
 from .requestlog import RequestLog
@@ -31,6 +32,10 @@ class ServerState:
     logs: LogHub = field(default_factory=LogHub)
     #: ``system/setExperimentFlag`` settings.
     experiment_flags: set[str] = field(default_factory=set)
+    #: What ``repository`` searches and downloads from (see :mod:`.hub`).
+    hub: Hub = field(default_factory=Hub)
+    #: Model paths being downloaded right now.
+    downloading: set[str] = field(default_factory=set)
     started_at: float = field(default_factory=time.time)
     _socket_numbers: itertools.count[int] = field(
         init=False, repr=False, default_factory=lambda: itertools.count(1)
@@ -39,9 +44,11 @@ class ServerState:
     @classmethod
     def create(cls, config: ServerConfig, faults: FaultPlan | None = None) -> ServerState:
         files = FileStore()
+        models = ModelManager(config)
         return cls(
             config=config,
-            models=ModelManager(config),
+            models=models,
+            hub=build_hub(config, models.engine),
             faults=faults if faults is not None else FaultPlan(),
             files=files,
             clients=ClientRegistry(config.api_tokens, on_released=files.release_client),

@@ -210,17 +210,20 @@ class ServerProcess:
         close_after_fragments: int | None = None,
         delays: dict[str, float] | None = None,
         failures: dict[str, str] | None = None,
+        download_fail_at: float | None = None,
     ) -> None:
         """Replace the fault plan. Endpoints are named ``"namespace/endpoint"``.
 
         ``close_after_fragments``: drop the socket after that many fragments of each
         ``llm/predict`` channel. ``delays``: seconds to wait before an endpoint runs.
         ``failures``: make an endpoint fail with an error of the given title.
+        ``download_fail_at``: fail model downloads once that fraction (0..1) arrived.
         """
         body = {
             "closeAfterFragments": close_after_fragments,
             "delays": delays or {},
             "failures": failures or {},
+            "downloadFailAt": download_fail_at,
         }
         self._control("POST", "/lmstudio-test/faults", body)
 

@@ -69,6 +69,9 @@ def test_listening_line_is_exact() -> None:
         (["--token-delay", "-1"], ">= 0"),
         (["--engine", "gpt"], "invalid choice"),
         (["--catalog", "/no/such/catalog.json"], "no such file"),
+        (["--hub-dir", "/no/such/hub"], "no such directory"),
+        (["--download-speed", "0"], "greater than 0"),
+        (["--fault", "download-fail-at=2"], "from 0 to 1"),
     ],
 )
 def test_bad_arguments_are_explained(args: list[str], complaint: str) -> None:
@@ -99,3 +102,11 @@ def test_invalid_catalog_is_reported_as_a_usage_error(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "not valid JSON" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_hub_and_download_options_reach_the_server(tmp_path: Path) -> None:
+    from lmstudio_async.server.__main__ import _config, build_parser
+
+    args = build_parser().parse_args(["--hub-dir", str(tmp_path), "--download-speed", "5e6"])
+    config = _config(args)
+    assert (config.hub_dir, config.download_speed) == (tmp_path, 5e6)

@@ -118,18 +118,19 @@ def test_file_type_detection(name: str, data: bytes, file_type: str) -> None:
 
 
 async def test_search_download_options_and_download(server: LocalServer) -> None:
-    model = server.state.models.list_downloaded()[0]
+    repository = "lmstudio-community/SmolLM2-135M-Instruct-GGUF"
     async with open_socket(server.api_host, "repository") as sock:
-        found = await result_of(sock, "searchModels", {"opts": {"searchTerm": model.model_key}})
-        entry = found["results"][0]
-        assert entry["identifier"] == {"type": "catalog", "identifier": model.model_key}
-        assert entry["exact"] is True
+        found = await result_of(sock, "searchModels", {"opts": {"searchTerm": "SmolLM2"}})
+        (entry,) = found["results"]
+        assert entry["identifier"] == {"type": "hf", "identifier": repository}
+        assert entry["name"] == repository
         options = await result_of(
             sock, "getModelDownloadOptions", {"modelSearchResultIdentifier": entry["identifier"]}
         )
         option = options["results"][0]
-        assert option["sizeBytes"] == model.size_bytes
-        assert option["compatibilityType"] == model.format
+        assert option["downloadIdentifier"] == f"{repository}/SmolLM2-135M-Instruct-Q4_K_M.gguf"
+        assert option["compatibilityType"] == "gguf"
+        assert option["recommended"] is True
         await sock.send(
             {
                 "type": "channelCreate",
@@ -142,9 +143,10 @@ async def test_search_download_options_and_download(server: LocalServer) -> None
     packets = [m["message"] for m in messages[:-1]]
     progress = [p["update"]["downloadedBytes"] for p in packets if p["type"] == "downloadProgress"]
     assert progress == sorted(progress)
-    assert progress[-1] == model.size_bytes
+    assert progress[-1] == option["sizeBytes"]
     assert [p["type"] for p in packets[-2:]] == ["startFinalizing", "success"]
-    assert packets[-1]["defaultIdentifier"] == model.model_key
+    assert packets[-1]["defaultIdentifier"] == "smollm2-135m-instruct"
+    assert "smollm2-135m-instruct" in [m.model_key for m in server.state.models.list_downloaded()]
 
 
 async def test_search_filters_and_limits(server: LocalServer) -> None:
@@ -159,7 +161,7 @@ async def test_search_filters_and_limits(server: LocalServer) -> None:
     assert len(limited["results"]) == 1
     assert nothing["results"] == []
     assert [r["name"] for r in wrong_format["results"]] == [
-        m.model_key for m in catalog if m.format == "onnx"
+        m.path.rsplit("/", 1)[0] for m in catalog if m.format == "onnx"
     ]
     assert too_many["type"] == "rpcError"
 

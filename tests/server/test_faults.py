@@ -52,6 +52,7 @@ def test_json_plan_is_parsed_and_validated() -> None:
         "closeAfterFragments": 3,
         "delays": {"llm/predict": 1.0},
         "failures": {"a/b": "X"},
+        "downloadFailAt": None,
     }
     assert FaultPlan.from_json({}).to_json() == FaultPlan().to_json()
     bad: object

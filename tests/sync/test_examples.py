@@ -31,6 +31,11 @@ EXPECTED = {
     "embeddings.py": ["3 vectors of 768 dimensions", "Most alike:"],
     "web_backend.py": ["200 {'answer': "],
     "concurrent_batch.py": ["200 answers in"],
+    "image_question.py": [
+        "Uploaded sunflower.png",
+        "sunflower.png is a 64x48 PNG; its dominant colour is yellow",
+    ],
+    "search_download.py": ["100.0% of", "Finalizing", "Downloaded as smollm2-135m-instruct"],
 }
 STDIN = {"chatbot.py": "Hello there\nWhat can you do?\n\n"}
 

@@ -20,6 +20,7 @@ import lmstudio_async
 import lmstudio_sync as lms
 from lmstudio_async import LMStudioRuntimeError, LMStudioTimeoutError, LMStudioValueError
 from lmstudio_async.testing import ServerProcess
+from lmstudio_async.testing.images import png
 from lmstudio_sync._runtime import Portal
 from tests.eventually import eventually_sync
 
@@ -237,6 +238,9 @@ def test_the_default_client_and_module_functions(lmstudio_server: ServerProcess)
         assert [m.identifier for m in lms.list_loaded_models("llm")] == [LLAMA]
         assert LLAMA in {m.model_key for m in lms.list_downloaded_models()}
         assert lms.embedding_model("text-embedding-nomic-embed-text-v1.5").embed("x")
+        handle = lms.prepare_image(png(2, 2, (0, 0, 0)), name="black.png")
+        assert (handle.name, handle.file_type) == ("black.png", "image")
+        assert lms.prepare_file(b"text", name="a.txt").file_type == "text/plain"
         with pytest.raises(lmstudio_async.LMStudioClientError, match="already in use"):
             lms.configure_default_client("127.0.0.1:9")
         with pytest.raises(lmstudio_async.LMStudioClientError, match="already connects"):
@@ -256,6 +260,8 @@ def test_the_async_module_functions_use_a_per_loop_default_client(
         try:
             llm = await lmstudio_async.llm(LLAMA)
             assert await lmstudio_async.list_loaded_models() == [llm]
+            image = await lmstudio_async.prepare_image(png(3, 1, (9, 9, 9)), name="dot.png")
+            assert image.size_bytes > 0 and image.name == "dot.png"
             return (await llm.respond("Hi")).content
         finally:
             await lmstudio_async.close_default_client()

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 
 from ...protocol import (
     ApplyPromptTemplateParameter,
     ApplyPromptTemplateResult,
     CancelPacket,
+    ChatHistoryData,
     CompleteRawTextParameter,
     FragmentPacket,
     GetBasePredictionConfigParameter,
@@ -30,7 +32,9 @@ from ..engines.prediction_settings import (
     resolve_prediction_settings,
 )
 from ..engines.template import TemplateOptions
+from ..engines.vision import AttachedImage
 from ..models import Instance
+from ..vision import attached_images, check_vision
 from .base_model import add_base_model_endpoints
 
 __all__ = ["build_llm_namespace"]
@@ -80,7 +84,12 @@ async def _relay(
 
 
 async def _stream_prediction(
-    ctx: ChannelContext, instance: Instance, prompt: str, settings: PredictionSettings
+    ctx: ChannelContext,
+    instance: Instance,
+    prompt: str,
+    settings: PredictionSettings,
+    images: Sequence[AttachedImage] = (),
+    history: ChatHistoryData | None = None,
 ) -> None:
     """The packets of one prediction: prompt progress, fragments, then ``success``."""
     models = ctx.state.models
@@ -90,7 +99,11 @@ async def _stream_prediction(
     with models.activity(instance, "processingPrompt"):
         prompt_tokens = model.count_tokens(prompt)
         await ctx.send(_prompt_progress(0.0, prompt_tokens))
-        prediction = model.predict(prompt, settings)
+        if images and history is not None:
+            vision = check_vision(instance)
+            prediction = await vision.predict_with_images(history, prompt, settings, images)
+        else:
+            prediction = model.predict(prompt, settings)
         await ctx.send(_prompt_progress(1.0, prompt_tokens))
     generation_started = time.monotonic()
     with models.activity(instance, "generating"):
@@ -129,8 +142,11 @@ async def predict(ctx: ChannelContext, parameter: PredictParameter) -> None:
         raise model_errors.preset_not_found(parameter.fuzzy_preset_identifier)
     instance = ctx.state.models.find(parameter.model_specifier, _DOMAIN)
     settings = resolve_prediction_settings(parameter.prediction_config_stack)
+    images = attached_images(parameter.history, ctx.state.files, ctx.client.identifier)
+    if images:
+        check_vision(instance)  # refuse before any packet is sent
     prompt = instance.model.apply_prompt_template(parameter.history, settings, TemplateOptions())
-    await _stream_prediction(ctx, instance, prompt, settings)
+    await _stream_prediction(ctx, instance, prompt, settings, images, parameter.history)
 
 
 async def complete_raw_text(ctx: ChannelContext, parameter: CompleteRawTextParameter) -> None:

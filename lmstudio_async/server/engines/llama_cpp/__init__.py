@@ -18,6 +18,7 @@ works without the ``server`` extra.
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import importlib.util
 import logging
@@ -77,9 +78,15 @@ class LlamaCppEngine:
         _import_llama_cpp()
         bundled = _bundled_model() if config.models_dir is None else None
         self._catalog = GgufCatalog(config.models_dir, bundled)
+        self._models_dir = config.models_dir
         # Read the GGUF headers now rather than during the first request.
         found, description = self._catalog.describe()
         logger.log(logging.INFO if found else logging.WARNING, "%s", description)
+
+    @property
+    def models_dir(self) -> Path | None:
+        """Where downloads go (``None``: only the bundled model is served)."""
+        return self._models_dir
 
     def list_models(self) -> list[ModelInfo]:
         return [model.info for model in self._catalog.models()]
@@ -104,12 +111,24 @@ class LlamaCppEngine:
         except BaseException:
             worker.shutdown(wait=False)
             raise
+        projector = None if embedding else model.projector
+        if projector is not None:
+            from .vision import attach_projector
+
+            loop = asyncio.get_running_loop()
+            try:
+                await loop.run_in_executor(worker, attach_projector, llama, projector)
+            except BaseException:
+                await loop.run_in_executor(worker, llama.close)
+                worker.shutdown(wait=False)
+                raise
         return _Model(
             llama,
             worker,
             context_length=settings.context_length,
             embedding=embedding,
             load_seed=settings.seed,
+            vision=projector is not None,
         )
 
     async def aclose(self) -> None:

@@ -20,9 +20,9 @@ from __future__ import annotations
 import asyncio
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from weakref import WeakSet
 
 from llama_cpp import LlamaGrammar
@@ -32,10 +32,14 @@ from ...api import ServerError
 from ..base import PredictionOutcome
 from ..prediction_settings import PredictionSettings
 from ..template import TemplateOptions
+from ..vision import NO_VISION_TITLE, AttachedImage
 from .generation import GenerationJob
 from .prediction import LlamaPrediction
 from .sampling import sampling_for
 from .template import ChatTemplate
+
+if TYPE_CHECKING:
+    from .vision import VisionJob
 
 __all__ = ["LlamaCppModel"]
 
@@ -68,8 +72,10 @@ class LlamaCppModel:
         context_length: int,
         embedding: bool,
         load_seed: int | None,
+        vision: bool = False,
     ) -> None:
         self._llama = llama
+        self._vision = vision
         self._worker = worker
         self._embedding = embedding
         self._load_seed = load_seed
@@ -81,7 +87,7 @@ class LlamaCppModel:
             _token_text(llama, self._bos),
             _token_text(llama, llama.token_eos()),
         )
-        self._jobs: WeakSet[GenerationJob] = WeakSet()
+        self._jobs: WeakSet[GenerationJob | VisionJob] = WeakSet()
 
     @property
     def context_length(self) -> int:
@@ -124,6 +130,27 @@ class LlamaCppModel:
             max_tokens=settings.max_tokens,
             stop_strings=settings.stop_strings,
             grammar=_grammar(settings.json_schema),
+        )
+        self._jobs.add(job)
+        return LlamaPrediction(job, self._worker)
+
+    async def predict_with_images(
+        self,
+        history: ChatHistoryData,
+        prompt: str,
+        settings: PredictionSettings,
+        images: Sequence[AttachedImage],
+    ) -> LlamaPrediction:
+        """A reply that looks at ``images``, through the vision projector (see :mod:`.vision`)."""
+        if not self._vision:
+            raise ServerError(NO_VISION_TITLE, cause="This instance has no vision projector.")
+        from .vision import VisionJob, chat_messages
+
+        job = VisionJob(
+            self._llama,
+            chat_messages(history, images),
+            sampling_for(settings, self._load_seed),
+            settings,
         )
         self._jobs.add(job)
         return LlamaPrediction(job, self._worker)

@@ -12,16 +12,20 @@ import asyncio
 from collections.abc import AsyncGenerator, AsyncIterator
 from concurrent.futures import Executor
 from contextlib import aclosing
+from typing import TYPE_CHECKING
 
 from ..base import GeneratedPiece, PredictionOutcome
 from ..handoff import TextHandoff
 from .generation import GenerationJob
 
+if TYPE_CHECKING:
+    from .vision import VisionJob
+
 __all__ = ["LlamaPrediction"]
 
 
 class LlamaPrediction:
-    def __init__(self, job: GenerationJob, worker: Executor) -> None:
+    def __init__(self, job: GenerationJob | VisionJob, worker: Executor) -> None:
         self._job = job
         self._worker = worker
         self._outcome: PredictionOutcome | None = None

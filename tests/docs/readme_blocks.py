@@ -55,9 +55,7 @@ class Block:
     def kind(self) -> str:
         if re.search(r"^(async )?def test_", self.code, re.M):
             return "pytest"
-        if "asyncio.run(" in self.code or not re.search(
-            r"^(await|async (with|for)) ", self.code, re.M
-        ):
+        if "asyncio.run(" in self.code or not re.search(r"\bawait |\basync (with|for) ", self.code):
             return "script"
         return "fragment"
 

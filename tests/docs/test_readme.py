@@ -14,6 +14,7 @@ from lmstudio_async.testing import ServerProcess
 from .readme_blocks import FRAGMENT_PRELUDE, Block, readme_blocks
 
 BLOCKS = readme_blocks()
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _run(args: list[str], server: ServerProcess, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -55,6 +56,6 @@ def test_readme_example_runs_as_written(
     elif block.kind == "script":
         done = _run([sys.executable, "-c", block.code], lmstudio_server, tmp_path)
         assert done.returncode == 0, done.stderr
-    else:
-        done = _run([sys.executable, "-c", FRAGMENT_PRELUDE, block.code], lmstudio_server, tmp_path)
+    else:  # from the repository's root, where the README's relative paths lead
+        done = _run([sys.executable, "-c", FRAGMENT_PRELUDE, block.code], lmstudio_server, ROOT)
         assert done.returncode == 0, done.stderr

@@ -139,7 +139,7 @@ class LMStudioAuthenticationError(LMStudioServerError):
     """The server refused the client's credentials (API token)."""
 
 
-class LMStudioCancelledError(LMStudioError):
+class LMStudioCancelledError(LMStudioClientError):
     """The operation was cancelled at the caller's request."""
 
 
@@ -151,9 +151,16 @@ class LMStudioTimeoutError(LMStudioError, TimeoutError):
     """The server did not answer in time. Also a built-in ``TimeoutError``."""
 
 
-class LMStudioWebsocketError(LMStudioError):
+class LMStudioWebsocketError(LMStudioClientError):
     """The websocket to the server failed or closed while a call or stream was pending."""
 
 
-class LMStudioUnknownMessageWarning(UserWarning):
+class LMStudioUnknownMessageWarning(LMStudioClientError, UserWarning):
     """The server sent a message this SDK release does not understand; it was skipped."""
+
+
+# Shown (in tracebacks, reprs) as the package's own, wherever they are defined; the
+# hierarchy is the official SDK's, so code moving over keeps its ``except`` clauses.
+for _name in __all__:
+    globals()[_name].__module__ = "lmstudio_async"
+del _name

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
+import msgspec
+
 from .chat import ChatHistoryInput, to_history
 from .config import LLM_PREDICTION_CONFIG, LlmPredictionConfig
 from .errors import LMStudioValueError
@@ -20,6 +22,7 @@ from .protocol import (
     UserMessage,
 )
 from .structured import ResponseFormat, ResponseSchema, structured_from
+from .validation import check_encodable, check_text
 
 __all__ = ["PredictionConfigInput", "build_chat_request", "build_completion_request"]
 
@@ -74,19 +77,43 @@ def _config_stack(
     return [KVConfigStackLayer(layer_name="apiOverride", config=kv)], schema
 
 
+def _preset(preset: str | None) -> str | None:
+    # Sent as the official SDK sends it: the predict channel's fuzzyPresetIdentifier.
+    return None if preset is None else check_text(preset, "preset")
+
+
+def _checked(parameter: PredictParameter) -> PredictParameter:
+    """The request, once it is known to encode (else an error naming the argument)."""
+    try:
+        msgspec.json.encode(parameter)
+    except (UnicodeEncodeError, RecursionError, TypeError, ValueError, OverflowError):
+        check_encodable(
+            parameter.history, "history", "a Chat, a chat-history dict or a string of valid text"
+        )
+        check_encodable(
+            parameter.prediction_config_stack,
+            "config / response_format",
+            "settings and JSON schemas of valid text, nested less than a few hundred levels",
+        )
+        raise
+    return parameter
+
+
 def build_chat_request(
     specifier: ModelSpecifier,
     history: ChatHistoryInput,
     config: PredictionConfigInput,
     response_format: ResponseFormat | None,
+    preset: str | None = None,
 ) -> tuple[PredictParameter, ResponseSchema | None]:
     layers, schema = _config_stack(config, response_format)
     parameter = PredictParameter(
         model_specifier=specifier,
         history=to_history(history),
         prediction_config_stack=KVConfigStack(layers=layers),
+        fuzzy_preset_identifier=_preset(preset),
     )
-    return parameter, schema
+    return _checked(parameter), schema
 
 
 def build_completion_request(
@@ -94,16 +121,15 @@ def build_completion_request(
     prompt: str,
     config: PredictionConfigInput,
     response_format: ResponseFormat | None,
+    preset: str | None = None,
 ) -> tuple[PredictParameter, ResponseSchema | None]:
-    if not isinstance(prompt, str):
-        raise LMStudioValueError(
-            f"A completion prompt must be a string, not {type(prompt).__name__}."
-        )
+    check_text(prompt, "prompt")
     layers, schema = _config_stack(config, response_format)
     history = ChatHistoryData(messages=[UserMessage(content=[TextPart(text=prompt)])])
     parameter = PredictParameter(
         model_specifier=specifier,
         history=history,
         prediction_config_stack=KVConfigStack(layers=[*layers, _RAW_COMPLETION_LAYER]),
+        fuzzy_preset_identifier=_preset(preset),
     )
-    return parameter, schema
+    return _checked(parameter), schema

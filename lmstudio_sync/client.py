@@ -32,8 +32,8 @@ class Client(RootTwin):
     on first use; after a lost connection the next call reconnects.
 
     ``timeout`` bounds every wait for the server (seconds; ``math.inf`` for none;
-    default :func:`get_default_timeout`, 60 s unless changed); most methods also
-    take a per-call ``timeout``.
+    without it, :func:`get_default_timeout`, 60 s unless changed, read at each
+    call); most methods also take a per-call ``timeout``.
 
     Use it as ``with Client() as client:``, or call :meth:`aclose`.
     """
@@ -58,8 +58,8 @@ class Client(RootTwin):
     def __init__(
         self,
         api_host: str | None = None,
-        *,
         api_token: str | None = None,
+        *,
         timeout: float | None = None,
         connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
     ) -> None:

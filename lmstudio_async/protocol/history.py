@@ -52,17 +52,33 @@ class ToolCallResultPart(WireStruct, tag_field="type", tag="toolCallResult", kw_
 class SystemMessage(WireStruct, tag_field="role", tag="system", kw_only=True):
     content: list[TextPart | FilePart]
 
+    @property
+    def role(self) -> str:
+        return role_of(self)
+
 
 class UserMessage(WireStruct, tag_field="role", tag="user", kw_only=True):
     content: list[TextPart | FilePart]
+
+    @property
+    def role(self) -> str:
+        return role_of(self)
 
 
 class AssistantMessage(WireStruct, tag_field="role", tag="assistant", kw_only=True):
     content: list[TextPart | FilePart | ToolCallRequestPart]
 
+    @property
+    def role(self) -> str:
+        return role_of(self)
+
 
 class ToolMessage(WireStruct, tag_field="role", tag="tool", kw_only=True):
     content: list[ToolCallResultPart]
+
+    @property
+    def role(self) -> str:
+        return role_of(self)
 
 
 ChatMessage = SystemMessage | UserMessage | AssistantMessage | ToolMessage

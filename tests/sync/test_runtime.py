@@ -237,7 +237,7 @@ def test_the_default_client_and_module_functions(lmstudio_server: ServerProcess)
         assert [m.identifier for m in lms.list_loaded_models("llm")] == [LLAMA]
         assert LLAMA in {m.model_key for m in lms.list_downloaded_models()}
         assert lms.embedding_model("text-embedding-nomic-embed-text-v1.5").embed("x")
-        with pytest.raises(lmstudio_async.LMStudioClientError, match="already in use"):
+        with pytest.raises(lmstudio_async.LMStudioClientError, match="already created"):
             lms.configure_default_client("127.0.0.1:9")
         with pytest.raises(lmstudio_async.LMStudioClientError, match="already connects"):
             lms.get_default_client("127.0.0.1:9")

@@ -16,7 +16,7 @@ import msgspec
 from msgspec import ValidationError
 
 from .protocol.base import WireStruct
-from .structured import ResponseFormat, inline_top_level_ref
+from .structured import ResponseFormat
 
 __all__ = [
     "AnyLMStudioStruct",
@@ -56,11 +56,19 @@ class BaseModel(msgspec.Struct, omit_defaults=True, kw_only=True):
 
     @classmethod
     def model_json_schema(cls) -> DictSchema:
-        """The JSON schema of this class (as LM Studio takes it: no top-level ``$ref``)."""
-        schema: dict[str, Any] = msgspec.to_builtins(
-            inline_top_level_ref(msgspec.json.schema(cls)), order="deterministic"
-        )
-        return schema
+        """The JSON schema of this class (as LM Studio takes it: no top-level ``$ref``).
+
+        The same schema the official SDK's ``BaseModel`` gives, down to the (possibly
+        empty) ``$defs`` it keeps.
+        """
+        schema = dict(msgspec.json.schema(cls))
+        ref = schema.pop("$ref", None)
+        if isinstance(ref, str) and ref.startswith("#/$defs/"):
+            defs = dict(schema.get("$defs", {}))
+            schema.update(defs.pop(ref.removeprefix("#/$defs/")))
+            schema["$defs"] = defs
+        result: dict[str, Any] = msgspec.to_builtins(schema, order="deterministic")
+        return result
 
 
 for _name in ("BaseModel", "ModelSchema"):

@@ -48,7 +48,9 @@ class ResponseSchema:
                 return json.loads(content)
             if issubclass(self.target, msgspec.Struct):
                 return msgspec.json.decode(content, type=self.target)
-            return self.target.model_validate_json(content)  # type: ignore[attr-defined]
+            if hasattr(self.target, "model_validate_json"):  # pydantic
+                return self.target.model_validate_json(content)
+            return json.loads(content)  # only a schema: JSON values, as the official gives
         except Exception as exc:  # each library raises its own error type
             what = self.target.__name__ if self.target is not None else "JSON"
             raise LMStudioValueError(
@@ -61,14 +63,16 @@ def structured_from(response_format: ResponseFormat | StructuredSetting) -> Resp
     if isinstance(response_format, StructuredSetting):
         return _from_setting(response_format.to_dict())
     if isinstance(response_format, type):
-        if issubclass(response_format, msgspec.Struct):
+        # A class's own model_json_schema() first (our BaseModel's is the official's).
+        if isinstance(response_format, _PydanticModel):
+            schema = inline_top_level_ref(dict(response_format.model_json_schema()))
+        elif issubclass(response_format, msgspec.Struct):
             schema = inline_top_level_ref(msgspec.json.schema(response_format))
-        elif isinstance(response_format, _PydanticModel):
-            schema = inline_top_level_ref(response_format.model_json_schema())
         else:
             raise LMStudioValueError(
-                f"response_format class {response_format.__name__} is neither a pydantic "
-                "model nor a msgspec Struct; pass one of those or a JSON schema dict."
+                f"response_format class {response_format.__name__} has no model_json_schema() "
+                "and is not a msgspec Struct; pass a pydantic model, a BaseModel or msgspec "
+                "Struct subclass, or a JSON schema dict."
             )
         return _checked(ResponseSchema({"type": "json", "jsonSchema": schema}, response_format))
     if isinstance(response_format, Mapping):

@@ -126,7 +126,13 @@ class LMStudioServerError(LMStudioError):
         """Build the most specific error class for a serialized server error."""
         specific = cls._specific(error.code)
         error_cls = cls if specific is LMStudioServerError else specific
+        endpoint = prefix.rpartition("/")[2]
+        prefix = _OFFICIAL_PREFIXES.get(endpoint, prefix)
         return error_cls(f"{prefix} error: {format_server_error(error)}", error)
+
+
+#: The official SDK's words for failures users match on ("Model load error: ... already exists").
+_OFFICIAL_PREFIXES = {"loadModel": "Model load", "getOrLoad": "Model get/load"}
 
 
 def format_server_error(error: SerializedLMSExtendedError) -> str:

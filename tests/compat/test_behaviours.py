@@ -352,7 +352,8 @@ def test_configuring_the_default_client_after_creating_it_is_the_officials_error
 
 # --- tracebacks end at the user's call ----------------------------------------------------
 
-TRACEBACK_SCRIPT = """
+TRACEBACK_SCRIPTS = {
+    "lmstudio_async": """
 import asyncio
 import lmstudio_async as lms
 
@@ -361,25 +362,35 @@ async def main():
         await client.llm.get_model_info(12)  # not a specifier: a value error
 
 asyncio.run(main())
-"""
+""",
+    "lmstudio_sync": """
+import lmstudio_sync as lms
+
+with lms.Client("127.0.0.1:1", connect_timeout=5) as client:
+    client.llm.get_model_info(12)  # not a specifier: a value error
+""",
+}
 
 
+@pytest.mark.parametrize("package", sorted(TRACEBACK_SCRIPTS))
 @pytest.mark.parametrize("keep", [False, True])
-def test_tracebacks_hide_internal_frames_unless_asked(keep: bool) -> None:
+def test_tracebacks_hide_internal_frames_unless_asked(keep: bool, package: str) -> None:
     env = {"LMSTUDIO_ASYNC_KEEP_INTERNAL_FRAMES": "1"} if keep else {}
     done = subprocess.run(
-        [sys.executable, "-c", TRACEBACK_SCRIPT],
+        [sys.executable, "-c", TRACEBACK_SCRIPTS[package]],
         capture_output=True,
         text=True,
         env={**_base_env(), **env},
         check=False,
     )
     assert "LMStudioValueError" in done.stderr
-    internal = [line for line in done.stderr.splitlines() if "lmstudio_async/" in line]
+    internal = [
+        line for line in done.stderr.splitlines() if "lmstudio_async/" in line or "_sync/" in line
+    ]
     if keep:
         assert any("specifiers.py" in line for line in internal)
-    else:
-        assert len(internal) == 1 and "tracebacks.py" in internal[0], done.stderr
+    else:  # the user's line, then the one SDK frame that re-raised it
+        assert len(internal) <= 2 and "specifiers.py" not in done.stderr, done.stderr
 
 
 def _base_env() -> dict[str, str]:

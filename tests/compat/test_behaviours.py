@@ -16,6 +16,8 @@ import lmstudio
 import msgspec
 import pydantic
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import lmstudio_async as ours
 import lmstudio_sync
@@ -397,3 +399,43 @@ def _base_env() -> dict[str, str]:
     import os
 
     return {k: v for k, v in os.environ.items() if "KEEP_INTERNAL" not in k}
+
+
+# --- property: whatever text or schema, a clear error or a request, nothing else ----------
+
+any_text = st.text(alphabet=st.characters(blacklist_categories=()), max_size=20)
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | any_text,
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(any_text, children, max_size=3)
+    ),
+    max_leaves=20,
+)
+
+
+def encodes(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+@given(any_text)
+def test_any_text_is_a_request_exactly_when_it_can_be_sent(text: str) -> None:
+    try:
+        build_chat_request(by_identifier("m"), text, None, None)
+    except ours.LMStudioValueError:
+        assert not encodes(text)
+    else:
+        assert encodes(text)
+
+
+@given(st.dictionaries(any_text, json_values, max_size=4))
+def test_any_response_format_dict_is_a_setting_or_a_value_error(schema: dict[str, Any]) -> None:
+    complaint = ""
+    try:
+        build_chat_request(by_identifier("m"), "Hi", None, schema)
+    except ours.LMStudioValueError as error:
+        complaint = str(error)
+    assert not complaint or "response_format" in complaint

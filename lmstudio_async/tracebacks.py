@@ -58,11 +58,19 @@ def public_coroutine(function: F) -> F:
     return boundary  # type: ignore[return-value]
 
 
+#: Called once per batch of fragments while a stream is read: kept free of the boundary's
+#: extra coroutine (about 1.6 us a call), as everything on the streaming hot path is.
+HOT_PATH = frozenset({"next_batch", "start"})
+
+
 def guard_classes(*classes: type) -> None:
-    """Put every public coroutine method of ``classes`` behind :func:`public_coroutine`."""
+    """Put every public coroutine method of ``classes`` (but :data:`HOT_PATH`'s) behind
+    :func:`public_coroutine`."""
     for cls in classes:
         for name, value in list(vars(cls).items()):
-            if name.startswith("_") and name not in ("__aenter__", "__aexit__"):
+            if name in HOT_PATH or (
+                name.startswith("_") and name not in ("__aenter__", "__aexit__")
+            ):
                 continue
             target = value.__func__ if isinstance(value, staticmethod) else value
             if not inspect.iscoroutinefunction(target):

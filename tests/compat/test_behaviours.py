@@ -4,6 +4,7 @@ same misuse, the same printed forms."""
 
 from __future__ import annotations
 
+import inspect
 import json
 import math
 import subprocess
@@ -24,6 +25,7 @@ import lmstudio_sync
 from lmstudio_async.predict_request import build_chat_request
 from lmstudio_async.specifiers import by_identifier
 from lmstudio_async.structured import structured_from
+from lmstudio_async.tracebacks import HOT_PATH
 
 # --- the same except clauses catch the same misuse -----------------------------------------
 
@@ -439,3 +441,21 @@ def test_any_response_format_dict_is_a_setting_or_a_value_error(schema: dict[str
     except ours.LMStudioValueError as error:
         complaint = str(error)
     assert not complaint or "response_format" in complaint
+
+
+def test_every_public_coroutine_is_behind_the_traceback_boundary() -> None:
+    unguarded = []
+    for name in ours.__all__:
+        value = getattr(ours, name)
+        members = vars(value).items() if isinstance(value, type) else [(name, value)]
+        for member_name, member in members:
+            function = member.__func__ if isinstance(member, staticmethod) else member
+            public = not member_name.startswith("_") or member_name == "__aenter__"
+            if (
+                public
+                and inspect.iscoroutinefunction(function)
+                and member_name not in HOT_PATH
+                and not getattr(function, "__lmstudio_boundary__", False)
+            ):
+                unguarded.append(f"{name}.{member_name}")
+    assert unguarded == []

@@ -38,6 +38,7 @@ BUILT_BY_ISSUE_12 = "built by issue 12 (files, images, repository)"
 IMPLEMENTATION_MODULE = (
     "an implementation module of the official SDK; its public names are top-level here"
 )
+RAW_SETTING = "the official refuses it when sending ('Unknown config settings: [raw]')"
 SESSION_PLUMBING = (
     "the official's per-namespace websocket session plumbing; ours share the client's sockets"
 )
@@ -79,8 +80,8 @@ EXCLUDED: dict[str, str] = {
     "json_api": IMPLEMENTATION_MODULE,
     "sdk_api": IMPLEMENTATION_MODULE,
     "ModelLoadResult": "internal to the official's load channel; no public method returns it",
-    "LlmPredictionConfig.raw": "raw KV fields bypass config validation; use the typed settings",
-    "LlmPredictionConfigDict.raw": "raw KV fields bypass config validation; use the typed settings",
+    "LlmPredictionConfig.raw": RAW_SETTING,
+    "LlmPredictionConfigDict.raw": RAW_SETTING,
     "namespace.__aenter__": SESSION_PLUMBING,
     "namespace.__enter__": SESSION_PLUMBING,
     "namespace.API_NAMESPACE": SESSION_PLUMBING,

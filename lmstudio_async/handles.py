@@ -14,8 +14,6 @@ import asyncio
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, overload
 
-import msgspec
-
 from .callbacks import Callback, Callback0
 from .chat import AssistantResponse, ChatHistoryInput, to_history
 from .config import (
@@ -26,7 +24,12 @@ from .config import (
 )
 from .config.mapping import ConfigSchema
 from .errors import LMStudioModelNotFoundError, LMStudioValueError
-from .predict_request import PredictionConfigInput, build_chat_request, build_completion_request
+from .predict_request import (
+    PredictionConfigInput,
+    build_chat_request,
+    build_completion_request,
+    template_opts,
+)
 from .prediction import AsyncPredictionStream, PredictionCallbacks, PredictionResult
 from .protocol import (
     ApplyPromptTemplateOpts,
@@ -351,7 +354,7 @@ class AsyncLLM(AsyncModelHandle[LlmInstanceInfo, LlmLoadModelConfig]):
         ``opts`` (``{"omitBosToken": True}``, snake_case keys too) is the official
         SDK's form of ``omit_bos_token``/``omit_eos_token``.
         """
-        options = _template_opts(opts, omit_bos_token, omit_eos_token)
+        options = template_opts(opts, omit_bos_token, omit_eos_token)
         parameter = ApplyPromptTemplateParameter(
             specifier=self._specifier(),
             history=to_history(history),
@@ -362,33 +365,6 @@ class AsyncLLM(AsyncModelHandle[LlmInstanceInfo, LlmLoadModelConfig]):
             "applyPromptTemplate", parameter, ApplyPromptTemplateResult, timeout
         )
         return result.formatted
-
-
-def _template_opts(
-    opts: ApplyPromptTemplateOpts | Mapping[str, Any] | None,
-    omit_bos_token: bool | None,
-    omit_eos_token: bool | None,
-) -> ApplyPromptTemplateOpts:
-    if opts is None:
-        options = ApplyPromptTemplateOpts()
-    elif isinstance(opts, ApplyPromptTemplateOpts):
-        options = opts
-    elif isinstance(opts, Mapping):
-        try:
-            options = ApplyPromptTemplateOpts.from_dict(opts)
-        except (msgspec.ValidationError, RecursionError) as exc:
-            raise LMStudioValueError(
-                f"Invalid opts {dict(opts)!r} ({exc}); valid keys: omitBosToken, omitEosToken."
-            ) from None
-    else:
-        raise LMStudioValueError(
-            f"opts must be a dict such as {{'omitBosToken': True}}, not {type(opts).__name__}."
-        )
-    if omit_bos_token is not None:
-        options = msgspec.structs.replace(options, omit_bos_token=omit_bos_token)
-    if omit_eos_token is not None:
-        options = msgspec.structs.replace(options, omit_eos_token=omit_eos_token)
-    return options
 
 
 class AsyncEmbeddingModel(AsyncModelHandle[EmbeddingModelInstanceInfo, EmbeddingLoadModelConfig]):

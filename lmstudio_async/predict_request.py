@@ -11,6 +11,7 @@ from .chat import ChatHistoryInput, to_history
 from .config import LLM_PREDICTION_CONFIG, LlmPredictionConfig
 from .errors import LMStudioValueError
 from .protocol import (
+    ApplyPromptTemplateOpts,
     ChatHistoryData,
     KVConfig,
     KVConfigField,
@@ -24,7 +25,12 @@ from .protocol import (
 from .structured import ResponseFormat, ResponseSchema, structured_from
 from .validation import check_encodable, check_text
 
-__all__ = ["PredictionConfigInput", "build_chat_request", "build_completion_request"]
+__all__ = [
+    "PredictionConfigInput",
+    "build_chat_request",
+    "build_completion_request",
+    "template_opts",
+]
 
 PredictionConfigInput = LlmPredictionConfig | Mapping[str, Any] | None
 
@@ -133,3 +139,31 @@ def build_completion_request(
         fuzzy_preset_identifier=_preset(preset),
     )
     return _checked(parameter), schema
+
+
+def template_opts(
+    opts: ApplyPromptTemplateOpts | Mapping[str, Any] | None,
+    omit_bos_token: bool | None,
+    omit_eos_token: bool | None,
+) -> ApplyPromptTemplateOpts:
+    """``apply_prompt_template``'s options: the official's ``opts`` dict, and our keywords."""
+    if opts is None:
+        options = ApplyPromptTemplateOpts()
+    elif isinstance(opts, ApplyPromptTemplateOpts):
+        options = opts
+    elif isinstance(opts, Mapping):
+        try:
+            options = ApplyPromptTemplateOpts.from_dict(opts)
+        except (msgspec.ValidationError, RecursionError) as exc:
+            raise LMStudioValueError(
+                f"Invalid opts {dict(opts)!r} ({exc}); valid keys: omitBosToken, omitEosToken."
+            ) from None
+    else:
+        raise LMStudioValueError(
+            f"opts must be a dict such as {{'omitBosToken': True}}, not {type(opts).__name__}."
+        )
+    if omit_bos_token is not None:
+        options = msgspec.structs.replace(options, omit_bos_token=omit_bos_token)
+    if omit_eos_token is not None:
+        options = msgspec.structs.replace(options, omit_eos_token=omit_eos_token)
+    return options

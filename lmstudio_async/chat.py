@@ -87,7 +87,7 @@ class Chat:
                 )
             for message in messages:
                 chat._messages.append(_to_message(message))
-        elif isinstance(history, Sequence):
+        elif isinstance(history, Sequence) and not isinstance(history, (bytes, bytearray)):
             for message in history:
                 if isinstance(message, str):
                     raise LMStudioValueError(

@@ -99,6 +99,13 @@ def deep(levels: int) -> dict[str, Any]:
     [
         ({"history": {"messages": None}}, "'messages' list"),
         ({"history": {"messages": [{"role": "user", "content": None}]}}, "'content'"),
+        ({"history": {"messages": "Hi"}}, "'messages' list"),
+        ({"history": {"messages": [None]}}, "must be a dict with 'role' and 'content'"),
+        ({"history": {"messages": [{"role": 5, "content": "x"}]}}, "valid roles are"),
+        ({"history": {"messages": [{"content": "x"}]}}, "valid roles are"),
+        ({"history": {"messages": [{"role": "user", "content": [None]}]}}, "Invalid user message"),
+        ({"history": [["nested", "list"]]}, "must be a dict"),
+        ({"history": b"bytes"}, "Expected a Chat"),
         ({"history": "lone \ud800 surrogate"}, "history holds a lone surrogate"),
         ({"history": {"messages": [{"role": "user", "content": "\udfff"}]}}, "history"),
         ({"response_format": deep(5000)}, "response_format is nested too deeply"),

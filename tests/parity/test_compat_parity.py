@@ -22,6 +22,7 @@ from .recording import Case, normalise, record_official, record_ours
 LLAMA = (("llm", "llama-3.2-1b-instruct"),)
 NOMIC = (("embedding", "text-embedding-nomic-embed-text-v1.5"),)
 GRAMMAR = 'root ::= "yes" | "no"'
+SCHEMA = {"type": "object", "properties": {"answer": {"type": "string"}}, "required": ["answer"]}
 
 
 class Answer(lmstudio_async.BaseModel):
@@ -87,6 +88,28 @@ CASES = [
         "respond with a gbnf setting",
         lambda c, h: h.respond("yes?", response_format={"type": "gbnf", "gbnfGrammar": GRAMMAR}),
         lambda c, h: h.respond("yes?", response_format={"type": "gbnf", "gbnfGrammar": GRAMMAR}),
+        LLAMA,
+        "llm",
+    ),
+    Case(
+        "respond with a structured-setting object",
+        lambda c, h: h.respond(
+            "JSON please",
+            response_format=lmstudio_async.StructuredSetting(type="json", json_schema=SCHEMA),
+        ),
+        lambda c, h: h.respond(
+            "JSON please",
+            response_format=lmstudio._sdk_models.LlmStructuredPredictionSetting(
+                type="json", json_schema=SCHEMA
+            ),
+        ),
+        LLAMA,
+        "llm",
+    ),
+    Case(
+        "respond to a history dict with string content",
+        lambda c, h: h.respond({"messages": [{"role": "user", "content": "Hi"}]}),
+        lambda c, h: h.respond({"messages": [{"role": "user", "content": "Hi"}]}),
         LLAMA,
         "llm",
     ),

@@ -6,6 +6,7 @@ Start with :class:`AsyncClient`::
         print(await client.system.version())
 """
 
+from . import history, schemas  # the official SDK's public submodules
 from ._version import __version__
 from .callbacks import Callback, ProgressCallback
 from .chat import AssistantResponse, Chat, ChatHistoryInput, ChatMessageInput
@@ -59,6 +60,20 @@ from .files import (
     LocalFileInput,
 )
 from .handles import AsyncEmbeddingModel, AsyncLLM, AsyncModelHandle
+from .history import (
+    AnyChatMessage,
+    AnyChatMessageDict,
+    AssistantResponseContent,
+    ChatHistoryData,
+    ChatHistoryDataDict,
+    SystemPrompt,
+    SystemPromptContent,
+    TextData,
+    TextDataDict,
+    UserMessage,
+    UserMessageContent,
+    UserMessageDict,
+)
 from .listing import ModelNamespaceName
 from .loading import DEFAULT_TTL
 from .namespaces import AsyncEmbeddingNamespace, AsyncLLMNamespace, AsyncModelNamespace
@@ -88,9 +103,32 @@ from .repository import (
     ModelSearchResultDownloadOptionData,
     ModelSearchResultEntryData,
 )
+from .schemas import (
+    AnyLMStudioStruct,
+    BaseModel,
+    DictObject,
+    DictSchema,
+    ModelSchema,
+    ResponseSchema,
+    ValidationError,
+)
 from .specifiers import ModelSpecifierInput
 from .structured import ResponseFormat
 from .system import AsyncSystemNamespace
+from .tracebacks import guard_classes, public_coroutine
+from .type_aliases import (
+    AnyAsyncDownloadedModel,
+    AnyLoadConfig,
+    AnyModelSpecifier,
+    ModelQueryDict,
+    ModelSpecifier,
+    ModelSpecifierDict,
+    PredictionFirstTokenCallback,
+    PredictionFragmentCallback,
+    PredictionMessageCallback,
+    PromptProcessingCallback,
+    SerializedLMSExtendedError,
+)
 
 __all__ = [
     "__version__",
@@ -185,4 +223,60 @@ __all__ = [
     "DownloadFinalizedCallback",
     "ModelSearchResultEntryData",
     "ModelSearchResultDownloadOptionData",
+    # The official SDK's names (lmstudio.history, lmstudio.schemas, lmstudio.json_api)
+    "history",
+    "schemas",
+    "AnyChatMessage",
+    "AnyChatMessageDict",
+    "AssistantResponseContent",
+    "ChatHistoryData",
+    "ChatHistoryDataDict",
+    "SystemPrompt",
+    "SystemPromptContent",
+    "TextData",
+    "TextDataDict",
+    "UserMessage",
+    "UserMessageContent",
+    "UserMessageDict",
+    "AnyLMStudioStruct",
+    "BaseModel",
+    "DictObject",
+    "DictSchema",
+    "ModelSchema",
+    "ResponseSchema",
+    "ValidationError",
+    "AnyAsyncDownloadedModel",
+    "AnyLoadConfig",
+    "AnyModelSpecifier",
+    "ModelQueryDict",
+    "ModelSpecifier",
+    "ModelSpecifierDict",
+    "PredictionFirstTokenCallback",
+    "PredictionFragmentCallback",
+    "PredictionMessageCallback",
+    "PromptProcessingCallback",
+    "SerializedLMSExtendedError",
 ]
+
+# SDK errors leave public coroutines without the SDK's internal frames (see .tracebacks).
+guard_classes(
+    AsyncClient,
+    AsyncSystemNamespace,
+    AsyncModelNamespace,
+    AsyncModelHandle,
+    AsyncLLM,
+    AsyncEmbeddingModel,
+    AsyncDownloadedModel,
+    AsyncPredictionStream,
+    AsyncFilesNamespace,
+    AsyncRepositoryNamespace,
+    AsyncModelSearchResult,
+    AsyncModelDownloadOption,
+)
+llm = public_coroutine(llm)
+embedding_model = public_coroutine(embedding_model)
+list_loaded_models = public_coroutine(list_loaded_models)
+list_downloaded_models = public_coroutine(list_downloaded_models)
+close_default_client = public_coroutine(close_default_client)
+prepare_image = public_coroutine(prepare_image)
+prepare_file = public_coroutine(prepare_file)

@@ -12,7 +12,7 @@ from typing import Any, Union
 
 import msgspec
 
-from .errors import LMStudioValueError
+from .errors import LMStudioRuntimeError, LMStudioValueError
 from .files import FileHandleInput, to_file_parts
 from .protocol import (
     AssistantMessage,
@@ -22,12 +22,22 @@ from .protocol import (
     SystemMessage,
     TextPart,
     ToolCallRequestPart,
+    ToolCallResultPart,
     ToolMessage,
     UserMessage,
     role_of,
 )
+from .protocol.base import camel_keys, format_json
 
 __all__ = ["Chat", "ChatHistoryInput", "ChatMessageInput", "AssistantResponse"]
+
+
+class ChatOrderError(LMStudioRuntimeError, LMStudioValueError):
+    """A message that cannot follow the chat's last one (e.g. two system prompts).
+
+    A runtime error, as the official SDK raises, and a value error, as this SDK did.
+    """
+
 
 #: A message: a wire message struct, or a dict ``{"role": ..., "content": str | parts}``.
 ChatMessageInput = ChatMessage | Mapping[str, Any]
@@ -52,7 +62,7 @@ class Chat:
 
     __slots__ = ("_messages",)
 
-    def __init__(self, initial_prompt: str | None = None) -> None:
+    def __init__(self, initial_prompt: str | TextPart | Mapping[str, Any] | None = None) -> None:
         self._messages: list[ChatMessage] = []
         if initial_prompt is not None:
             self.add_system_prompt(initial_prompt)
@@ -70,14 +80,15 @@ class Chat:
         elif isinstance(history, ChatHistoryData):
             chat._messages = _copy.deepcopy(history.messages)
         elif isinstance(history, Mapping):
-            if "messages" not in history:
+            messages = history.get("messages")
+            if not isinstance(messages, (list, tuple)):
                 raise LMStudioValueError(
-                    "A chat history dict needs a 'messages' list, e.g. "
+                    f"A chat history dict needs a 'messages' list, not {messages!r}, e.g. "
                     "{'messages': [{'role': 'user', 'content': 'Hi'}]}."
                 )
-            for message in history["messages"]:
+            for message in messages:
                 chat._messages.append(_to_message(message))
-        elif isinstance(history, Sequence):
+        elif isinstance(history, Sequence) and not isinstance(history, (bytes, bytearray)):
             for message in history:
                 if isinstance(message, str):
                     raise LMStudioValueError(
@@ -97,31 +108,29 @@ class Chat:
 
     # --- adding messages ------------------------------------------------------------
 
-    def add_system_prompt(self, prompt: str) -> SystemMessage:
+    def add_system_prompt(self, prompt: str | TextPart | Mapping[str, Any]) -> SystemMessage:
         """Add a system prompt (instructions for the model)."""
         if self._messages and isinstance(self._messages[-1], SystemMessage):
-            raise LMStudioValueError(
+            raise ChatOrderError(
                 "The chat already ends with a system prompt; combine the two prompts into one."
             )
-        message = SystemMessage(content=[TextPart(text=_text(prompt, "system prompt"))])
+        message = SystemMessage(content=[_part(prompt, (TextPart,), "system prompt")])
         self._messages.append(message)
         return message
 
     def add_user_message(
         self,
-        content: str | Iterable[TextPart | FilePart],
+        content: str | TextPart | FilePart | Mapping[str, Any] | Iterable[Any],
+        *,
         images: Iterable[FileHandleInput] = (),
     ) -> UserMessage:
-        """Add a user message; consecutive user messages are merged into one.
+        """Add a user message: text, a file (image), a part dict, or several of those.
 
-        ``images`` are handles from ``prepare_image`` (or their dict form), sent
-        after the text.
+        ``images`` are handles from ``prepare_image`` (or their dict form), sent after the
+        text. Consecutive user messages are merged into one.
         """
-        parts: list[TextPart | FilePart] = (
-            [TextPart(text=content)] if isinstance(content, str) else list(content)
-        )
+        parts: list[TextPart | FilePart] = _parts(content, (TextPart, FilePart), "user message")
         parts.extend(to_file_parts(images))
-        _check_parts(parts, (TextPart, FilePart), "user")
         last = self._messages[-1] if self._messages else None
         if isinstance(last, UserMessage):
             last.content.extend(parts)
@@ -131,16 +140,40 @@ class Chat:
         return message
 
     def add_assistant_response(
-        self, response: str, tool_call_requests: Iterable[ToolCallRequestPart] = ()
+        self,
+        response: str | TextPart | Mapping[str, Any] | Any,
+        tool_call_requests: Iterable[ToolCallRequestPart | Mapping[str, Any]] = (),
     ) -> AssistantMessage:
-        """Add the assistant's reply."""
+        """Add the assistant's reply: text, a text part, or a prediction result."""
+        content = getattr(response, "content", None)
+        if isinstance(content, str):  # a PredictionResult, as the official SDK accepts
+            response = content
         parts: list[TextPart | FilePart | ToolCallRequestPart] = [
-            TextPart(text=_text(response, "assistant response"))
+            _part(response, (TextPart, FilePart), "assistant response")
         ]
-        parts.extend(tool_call_requests)
+        parts.extend(
+            _part(request, (ToolCallRequestPart,), "tool call request")
+            for request in tool_call_requests
+        )
         message = AssistantMessage(content=parts)
         self._append(message)
         return message
+
+    def add_entry(self, role: str, content: Any) -> ChatMessage:
+        """Add a message by role (``system``, ``user``, ``assistant`` or ``tool``)."""
+        if role == "system":
+            return self.add_system_prompt(content)
+        if role == "user":
+            return self.add_user_message(content)
+        if role == "assistant":
+            return self.add_assistant_response(content)
+        if role == "tool":
+            results = [content] if isinstance(content, (Mapping, ToolCallResultPart)) else content
+            parts = [_part(r, (ToolCallResultPart,), "tool result") for r in _iterable(results)]
+            return self._append(ToolMessage(content=parts))
+        raise LMStudioValueError(
+            f"Unknown chat message role {role!r}; valid roles are {', '.join(_ROLES)}."
+        )
 
     def append(self, message: ChatMessageInput) -> ChatMessage:
         """Add a message (a wire message, or ``{"role": ..., "content": ...}``)."""
@@ -149,7 +182,7 @@ class Chat:
             return self.add_user_message(converted.content)
         if isinstance(converted, SystemMessage):
             if self._messages and isinstance(self._messages[-1], SystemMessage):
-                raise LMStudioValueError("The chat already ends with a system prompt.")
+                raise ChatOrderError("The chat already ends with a system prompt.")
             self._messages.append(converted)
             return converted
         return self._append(converted)
@@ -157,7 +190,7 @@ class Chat:
     def _append(self, message: ChatMessage) -> ChatMessage:
         last = self._messages[-1] if self._messages else None
         if isinstance(message, AssistantMessage) and isinstance(last, AssistantMessage):
-            raise LMStudioValueError(
+            raise ChatOrderError(
                 "The chat already ends with an assistant response; add a user message first."
             )
         self._messages.append(message)
@@ -193,6 +226,11 @@ class Chat:
         return f"Chat.from_history({self.to_dict()!r})"
 
     def __str__(self) -> str:
+        # The official SDK's form (indented JSON); ``summary()`` is one line per message.
+        return f"Chat.from_history({format_json(self.to_dict())})"
+
+    def summary(self) -> str:
+        """One ``role: text`` line per message."""
         lines = [f"{role_of(m)}: {_message_text(m)}" for m in self._messages]
         return "\n".join(lines) if lines else "(empty chat)"
 
@@ -204,17 +242,45 @@ def to_history(history: ChatHistoryInput) -> ChatHistoryData:
     return Chat.from_history(history).to_wire()
 
 
-def _text(value: object, what: str) -> str:
-    if not isinstance(value, str):
-        raise LMStudioValueError(f"A {what} must be a string, not {type(value).__name__}.")
-    return value
+_PART_NAMES: dict[type[Any], str] = {
+    TextPart: "text ('a string' or {'type': 'text', 'text': ...})",
+    FilePart: "a file handle ({'type': 'file', 'identifier': ...})",
+    ToolCallRequestPart: "a tool call request ({'type': 'toolCallRequest', ...})",
+    ToolCallResultPart: "a tool result ({'type': 'toolCallResult', 'content': ...})",
+}
 
 
-def _check_parts(parts: Sequence[object], allowed: tuple[type, ...], role: str) -> None:
-    for part in parts:
-        if not isinstance(part, allowed):
-            names = ", ".join(t.__name__ for t in allowed)
-            raise LMStudioValueError(f"A {role} message may hold {names}, not {part!r}.")
+def _part(value: Any, allowed: tuple[type[Any], ...], what: str) -> Any:
+    """One message part from a string, a part struct or its dict form."""
+    if isinstance(value, str) and TextPart in allowed:
+        return TextPart(text=value)
+    if isinstance(value, allowed):
+        return _copy.deepcopy(value)
+    if isinstance(value, Mapping):
+        union: Any = Union[allowed] if len(allowed) > 1 else allowed[0]  # noqa: UP007
+        try:
+            return msgspec.convert(camel_keys(value), union)
+        except (msgspec.ValidationError, RecursionError):
+            pass
+    valid = "; ".join(_PART_NAMES[t] for t in allowed)
+    raise LMStudioValueError(f"Invalid {what} {_short(value)}: expected {valid}.")
+
+
+def _parts(content: Any, allowed: tuple[type[Any], ...], what: str) -> list[Any]:
+    if isinstance(content, (str, Mapping, *allowed)):
+        return [_part(content, allowed, what)]
+    return [_part(item, allowed, what) for item in _iterable(content, what)]
+
+
+def _iterable(value: Any, what: str = "content") -> Iterable[Any]:
+    if isinstance(value, Iterable) and not isinstance(value, (str, bytes)):
+        return value
+    raise LMStudioValueError(f"Invalid {what} {_short(value)}: expected a part or a list of parts.")
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else f"{text[:77]}..."
 
 
 def _to_message(message: ChatMessageInput) -> ChatMessage:
@@ -230,15 +296,20 @@ def _to_message(message: ChatMessageInput) -> ChatMessage:
             f"Unknown chat message role {role!r}; valid roles are {', '.join(_ROLES)}."
         )
     content = message.get("content")
-    data = dict(message)
+    data = camel_keys(message)
     if isinstance(content, str):
         part_type = "toolCallResult" if role == "tool" else "text"
         key = "content" if role == "tool" else "text"
         data["content"] = [{"type": part_type, key: content}]
+    elif not isinstance(content, (list, tuple)):
+        raise LMStudioValueError(
+            f"Invalid {role} message: 'content' must be a string or a list of parts, "
+            f"not {_short(content)}."
+        )
     try:
         converted: ChatMessage = msgspec.convert(data, ChatMessage, from_attributes=True)
-    except msgspec.ValidationError as exc:
-        raise LMStudioValueError(f"Invalid {role} message {dict(message)!r}: {exc}") from None
+    except (msgspec.ValidationError, RecursionError) as exc:
+        raise LMStudioValueError(f"Invalid {role} message {_short(dict(message))}: {exc}") from None
     return converted
 
 

@@ -14,7 +14,7 @@ from typing_extensions import Self
 from .defaults import INITIAL_TIMEOUT, check_timeout, get_default_timeout
 from .downloaded import AsyncDownloadedEmbeddingModel, AsyncDownloadedLlm
 from .errors import LMStudioClientError, LMStudioRuntimeError
-from .files import AsyncFilesNamespace
+from .files import AsyncFilesNamespace, FileHandle, LocalFileInput
 from .handles import AsyncEmbeddingModel, AsyncLLM
 from .listing import ModelNamespaceName, check_model_namespace
 from .namespaces import AsyncEmbeddingNamespace, AsyncLLMNamespace
@@ -49,8 +49,8 @@ class AsyncClient:
     on first use; after a lost connection the next call reconnects.
 
     ``timeout`` bounds every wait for the server (seconds; ``math.inf`` for none;
-    default :func:`get_default_timeout`, 60 s unless changed); most methods also
-    take a per-call ``timeout``.
+    without it, :func:`get_default_timeout`, 60 s unless changed, read at each
+    call); most methods also take a per-call ``timeout``.
 
     Use it as ``async with AsyncClient() as client:``, or call :meth:`aclose`.
     """
@@ -58,8 +58,8 @@ class AsyncClient:
     def __init__(
         self,
         api_host: str | None = None,
-        *,
         api_token: str | None = None,
+        *,
         timeout: float | None = None,
         connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
     ) -> None:
@@ -67,8 +67,10 @@ class AsyncClient:
             api_host = os.environ.get(HOST_ENV_VAR, "").strip() or None
         self._api_host: ApiHost | None = None if api_host is None else parse_api_host(api_host)
         self._credentials = resolve_credentials(api_token)
-        self._timeout = get_default_timeout() if timeout is None else check_timeout(timeout)
-        self._connect_timeout = check_timeout(connect_timeout, "connect_timeout")
+        # None: follow the process-wide default, also when it changes later (as the
+        # official SDK's sync API timeout does).
+        self._timeout = None if timeout is None else check_timeout(timeout)
+        self._connect_timeout = check_timeout(connect_timeout, "connect_timeout", allow_zero=False)
         self._session: aiohttp.ClientSession | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._connections: dict[str, NamespaceConnection] = {}
@@ -84,7 +86,7 @@ class AsyncClient:
     def __repr__(self) -> str:
         host = str(self._api_host) if self._api_host is not None else "<not yet discovered>"
         who = "api token" if self._credentials.from_token else "guest"
-        return f"<AsyncClient api_host={host!r} auth={who} timeout={self._timeout:g}>"
+        return f"<AsyncClient api_host={host!r} auth={who} timeout={self.timeout:g}>"
 
     # --- lifecycle ----------------------------------------------------------------
 
@@ -124,7 +126,7 @@ class AsyncClient:
     @property
     def timeout(self) -> float:
         """The default timeout, in seconds, for every wait on the server."""
-        return self._timeout
+        return get_default_timeout() if self._timeout is None else self._timeout
 
     def _check_usable(self) -> asyncio.AbstractEventLoop:
         if self._closed:
@@ -175,7 +177,7 @@ class AsyncClient:
     # --- plumbing shared by the namespaces ----------------------------------------------
 
     def _timeout_for(self, timeout: float | None) -> float:
-        return self._timeout if timeout is None else check_timeout(timeout)
+        return self.timeout if timeout is None else check_timeout(timeout)
 
     async def _connection(self, namespace: str) -> NamespaceConnection:
         # Checked on every call: a socket must only be used from the loop that owns it.
@@ -245,6 +247,14 @@ class AsyncClient:
         return await connection.open_channel(
             endpoint, creation_parameter, decoder, self._timeout_for(timeout)
         )
+
+    # --- files ------------------------------------------------------------------------
+
+    async def prepare_image(
+        self, src: LocalFileInput, name: str | None = None, *, timeout: float | None = None
+    ) -> FileHandle:
+        """Upload an image to attach to a chat message (``client.files.prepare_image``)."""
+        return await self.files.prepare_image(src, name, timeout=timeout)
 
     # --- model listings -------------------------------------------------------------
 

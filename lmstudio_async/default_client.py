@@ -36,8 +36,8 @@ def configure_default_client(api_host: str | None = None, api_token: str | None 
     with _lock:
         if any(not client.closed for client in _clients.values()):
             raise LMStudioClientError(
-                "The default client is already in use; configure it before first use, "
-                "or close it first with close_default_client()."
+                "Default client is already created, cannot set its API host. Configure it "
+                "before first use, or close it first with close_default_client()."
             )
         _settings = (api_host, api_token)
 

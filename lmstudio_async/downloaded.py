@@ -31,10 +31,15 @@ class AsyncDownloadedModel(Generic[InfoT, HandleT, ConfigT]):
 
     def __init__(self, client: AsyncClient, info: InfoT) -> None:
         self._client = client
-        self.info: InfoT = info
+        self._info: InfoT = info
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(model_key={self.model_key!r}, path={self.path!r})"
+
+    @property
+    def info(self) -> InfoT:
+        """Everything the server said about this model."""
+        return self._info
 
     @property
     def model_key(self) -> str:

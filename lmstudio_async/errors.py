@@ -6,6 +6,7 @@ Every message says what went wrong and, where we can tell, what to do about it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
@@ -62,19 +63,50 @@ class LMStudioServerError(LMStudioError):
     def __init__(
         self,
         message: str,
+        details: SerializedLMSExtendedError | Mapping[str, Any] | None = None,
         *,
         title: str | None = None,
         cause: str | None = None,
         suggestion: str | None = None,
         code: str | None = None,
-        details: SerializedLMSExtendedError | None = None,
     ) -> None:
+        if isinstance(details, Mapping):  # the official SDK's form: the error's dict
+            from .protocol.errors import SerializedLMSExtendedError
+
+            details = SerializedLMSExtendedError.from_dict(details)
         super().__init__(message)
-        self.title = title
-        self.cause = cause
-        self.suggestion = suggestion
-        self.code = code
+        self.title = title if title is not None or details is None else details.title
+        self.cause = cause if cause is not None or details is None else details.cause
+        self.suggestion = (
+            suggestion if suggestion is not None or details is None else details.suggestion
+        )
+        self.code = code if code is not None or details is None else details.code
         self.details = details
+
+    @property
+    def server_error(self) -> SerializedLMSExtendedError | None:
+        """The error as the server sent it (the official SDK's name for :attr:`details`)."""
+        return self.details
+
+    @staticmethod
+    def from_details(message: str, details: Mapping[str, Any]) -> LMStudioServerError:
+        """The most specific error class for a server error given as a dict."""
+        from .protocol.errors import SerializedLMSExtendedError
+
+        error = SerializedLMSExtendedError.from_dict(details)
+        return LMStudioServerError._specific(error.code)(
+            f"{message}: {format_server_error(error)}", error
+        )
+
+    @staticmethod
+    def _specific(code: str | None) -> type[LMStudioServerError]:
+        from .protocol.errors import CODE_PRESET_NOT_FOUND, MODEL_NOT_FOUND_CODES
+
+        if code in MODEL_NOT_FOUND_CODES:
+            return LMStudioModelNotFoundError
+        if code == CODE_PRESET_NOT_FOUND:
+            return LMStudioPresetNotFoundError
+        return LMStudioServerError
 
     def restated(self, message: str, error_class: type[E] | None = None) -> E:
         """The same server error (title, cause, suggestion, code) with a clearer message."""
@@ -92,22 +124,15 @@ class LMStudioServerError(LMStudioError):
     @classmethod
     def from_wire(cls, prefix: str, error: SerializedLMSExtendedError) -> LMStudioServerError:
         """Build the most specific error class for a serialized server error."""
-        from .protocol.errors import CODE_PRESET_NOT_FOUND, MODEL_NOT_FOUND_CODES
+        specific = cls._specific(error.code)
+        error_cls = cls if specific is LMStudioServerError else specific
+        endpoint = prefix.rpartition("/")[2]
+        prefix = _OFFICIAL_PREFIXES.get(endpoint, prefix)
+        return error_cls(f"{prefix} error: {format_server_error(error)}", error)
 
-        code = error.code
-        error_cls: type[LMStudioServerError] = cls
-        if code in MODEL_NOT_FOUND_CODES:
-            error_cls = LMStudioModelNotFoundError
-        elif code == CODE_PRESET_NOT_FOUND:
-            error_cls = LMStudioPresetNotFoundError
-        return error_cls(
-            f"{prefix} error: {format_server_error(error)}",
-            title=error.title,
-            cause=error.cause,
-            suggestion=error.suggestion,
-            code=code,
-            details=error,
-        )
+
+#: The official SDK's words for failures users match on ("Model load error: ... already exists").
+_OFFICIAL_PREFIXES = {"loadModel": "Model load", "getOrLoad": "Model get/load"}
 
 
 def format_server_error(error: SerializedLMSExtendedError) -> str:
@@ -139,7 +164,7 @@ class LMStudioAuthenticationError(LMStudioServerError):
     """The server refused the client's credentials (API token)."""
 
 
-class LMStudioCancelledError(LMStudioError):
+class LMStudioCancelledError(LMStudioClientError):
     """The operation was cancelled at the caller's request."""
 
 
@@ -151,9 +176,16 @@ class LMStudioTimeoutError(LMStudioError, TimeoutError):
     """The server did not answer in time. Also a built-in ``TimeoutError``."""
 
 
-class LMStudioWebsocketError(LMStudioError):
+class LMStudioWebsocketError(LMStudioClientError):
     """The websocket to the server failed or closed while a call or stream was pending."""
 
 
-class LMStudioUnknownMessageWarning(UserWarning):
+class LMStudioUnknownMessageWarning(LMStudioClientError, UserWarning):
     """The server sent a message this SDK release does not understand; it was skipped."""
+
+
+# Shown (in tracebacks, reprs) as the package's own, wherever they are defined; the
+# hierarchy is the official SDK's, so code moving over keeps its ``except`` clauses.
+for _name in __all__:
+    globals()[_name].__module__ = "lmstudio_async"
+del _name

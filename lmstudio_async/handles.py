@@ -11,7 +11,7 @@ wire forms.) Using a handle whose instance is gone raises
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, overload
 
 from .callbacks import Callback, Callback0
@@ -24,7 +24,12 @@ from .config import (
 )
 from .config.mapping import ConfigSchema
 from .errors import LMStudioModelNotFoundError, LMStudioValueError
-from .predict_request import PredictionConfigInput, build_chat_request, build_completion_request
+from .predict_request import (
+    PredictionConfigInput,
+    build_chat_request,
+    build_completion_request,
+    template_opts,
+)
 from .prediction import AsyncPredictionStream, PredictionCallbacks, PredictionResult
 from .protocol import (
     ApplyPromptTemplateOpts,
@@ -50,6 +55,7 @@ from .protocol import (
 )
 from .specifiers import by_reference
 from .structured import ResponseFormat, ResponseSchema
+from .validation import check_text
 
 if TYPE_CHECKING:
     from .client import AsyncClient
@@ -146,30 +152,30 @@ class AsyncModelHandle(Generic[InfoT, ConfigT]):
 
     @overload
     async def tokenize(  # type: ignore[overload-overlap]  # a str is also an Iterable[str]
-        self, text: str, *, timeout: float | None = None
+        self, input: str, *, timeout: float | None = None
     ) -> list[int]: ...
     @overload
     async def tokenize(
-        self, text: Iterable[str], *, timeout: float | None = None
+        self, input: Iterable[str], *, timeout: float | None = None
     ) -> list[list[int]]: ...
     async def tokenize(
-        self, text: str | Iterable[str], *, timeout: float | None = None
+        self, input: str | Iterable[str], *, timeout: float | None = None
     ) -> list[int] | list[list[int]]:
-        """Token ids of ``text``, or of each text of an iterable (in order)."""
-        if isinstance(text, str):
-            return await self._tokenize_one(text, timeout)
-        texts = _texts(text, "tokenize")
+        """Token ids of the text ``input``, or of each text of an iterable (in order)."""
+        if isinstance(input, str):
+            return await self._tokenize_one(check_text(input, "input"), timeout)
+        texts = _texts(input, "tokenize")
         return list(await asyncio.gather(*(self._tokenize_one(t, timeout) for t in texts)))
 
     async def _tokenize_one(self, text: str, timeout: float | None) -> list[int]:
         parameter = TokenizeParameter(specifier=self._specifier(), input_string=text)
         return (await self._call("tokenize", parameter, TokenizeResult, timeout)).tokens
 
-    async def count_tokens(self, text: str, *, timeout: float | None = None) -> int:
-        """How many tokens ``text`` is for this model."""
-        if not isinstance(text, str):
-            raise LMStudioValueError(f"count_tokens takes a string, not {type(text).__name__}.")
-        parameter = TokenizeParameter(specifier=self._specifier(), input_string=text)
+    async def count_tokens(self, input: str, *, timeout: float | None = None) -> int:
+        """How many tokens the text ``input`` is for this model."""
+        parameter = TokenizeParameter(
+            specifier=self._specifier(), input_string=check_text(input, "input")
+        )
         return (await self._call("countTokens", parameter, CountTokensResult, timeout)).token_count
 
     async def unload(self, *, timeout: float | None = None) -> None:
@@ -182,10 +188,13 @@ class AsyncModelHandle(Generic[InfoT, ConfigT]):
 
 
 def _texts(texts: Iterable[str], what: str) -> list[str]:
+    if not isinstance(texts, Iterable):
+        raise LMStudioValueError(
+            f"{what} takes a string or an iterable of strings, not {type(texts).__name__}."
+        )
     items = list(texts)
-    for item in items:
-        if not isinstance(item, str):
-            raise LMStudioValueError(f"{what} takes strings, not {type(item).__name__} ({item!r}).")
+    for index, item in enumerate(items):
+        check_text(item, f"input[{index}]")
     return items
 
 
@@ -203,6 +212,7 @@ class AsyncLLM(AsyncModelHandle[LlmInstanceInfo, LlmLoadModelConfig]):
         *,
         config: PredictionConfigInput = None,
         response_format: ResponseFormat | None = None,
+        preset: str | None = None,
         on_message: Callback[AssistantResponse] | None = None,
         on_first_token: Callback0 | None = None,
         on_prediction_fragment: Callback[LlmPredictionFragment] | None = None,
@@ -212,11 +222,14 @@ class AsyncLLM(AsyncModelHandle[LlmInstanceInfo, LlmLoadModelConfig]):
         """Stream the model's reply to a chat: ``async for fragment in llm.respond_stream(chat)``.
 
         ``history`` is a :class:`Chat`, a chat-history dict or a plain string (one
-        user message). Arguments are checked before anything is sent; the request
+        user message). ``preset`` names a prediction preset saved on the server; ``config``
+        overrides its settings. Arguments are checked before anything is sent; the request
         goes out when the stream is first used. ``timeout`` bounds the server's
         silence between two packets.
         """
-        parameter, schema = build_chat_request(self._specifier(), history, config, response_format)
+        parameter, schema = build_chat_request(
+            self._specifier(), history, config, response_format, preset
+        )
         return self._stream(
             "chat response",
             parameter,
@@ -233,6 +246,7 @@ class AsyncLLM(AsyncModelHandle[LlmInstanceInfo, LlmLoadModelConfig]):
         *,
         config: PredictionConfigInput = None,
         response_format: ResponseFormat | None = None,
+        preset: str | None = None,
         on_message: Callback[AssistantResponse] | None = None,
         on_first_token: Callback0 | None = None,
         on_prediction_fragment: Callback[LlmPredictionFragment] | None = None,
@@ -244,6 +258,7 @@ class AsyncLLM(AsyncModelHandle[LlmInstanceInfo, LlmLoadModelConfig]):
             history,
             config=config,
             response_format=response_format,
+            preset=preset,
             on_message=on_message,
             on_first_token=on_first_token,
             on_prediction_fragment=on_prediction_fragment,
@@ -258,6 +273,7 @@ class AsyncLLM(AsyncModelHandle[LlmInstanceInfo, LlmLoadModelConfig]):
         *,
         config: PredictionConfigInput = None,
         response_format: ResponseFormat | None = None,
+        preset: str | None = None,
         on_message: Callback[AssistantResponse] | None = None,
         on_first_token: Callback0 | None = None,
         on_prediction_fragment: Callback[LlmPredictionFragment] | None = None,
@@ -266,7 +282,7 @@ class AsyncLLM(AsyncModelHandle[LlmInstanceInfo, LlmLoadModelConfig]):
     ) -> AsyncPredictionStream:
         """Stream a raw text completion of ``prompt`` (no chat template is applied)."""
         parameter, schema = build_completion_request(
-            self._specifier(), prompt, config, response_format
+            self._specifier(), prompt, config, response_format, preset
         )
         return self._stream(
             "completion",
@@ -284,6 +300,7 @@ class AsyncLLM(AsyncModelHandle[LlmInstanceInfo, LlmLoadModelConfig]):
         *,
         config: PredictionConfigInput = None,
         response_format: ResponseFormat | None = None,
+        preset: str | None = None,
         on_message: Callback[AssistantResponse] | None = None,
         on_first_token: Callback0 | None = None,
         on_prediction_fragment: Callback[LlmPredictionFragment] | None = None,
@@ -295,6 +312,7 @@ class AsyncLLM(AsyncModelHandle[LlmInstanceInfo, LlmLoadModelConfig]):
             prompt,
             config=config,
             response_format=response_format,
+            preset=preset,
             on_message=on_message,
             on_first_token=on_first_token,
             on_prediction_fragment=on_prediction_fragment,
@@ -325,19 +343,23 @@ class AsyncLLM(AsyncModelHandle[LlmInstanceInfo, LlmLoadModelConfig]):
     async def apply_prompt_template(
         self,
         history: ChatHistoryInput,
+        opts: ApplyPromptTemplateOpts | Mapping[str, Any] | None = None,
         *,
         omit_bos_token: bool | None = None,
         omit_eos_token: bool | None = None,
         timeout: float | None = None,
     ) -> str:
-        """The exact text the model would be prompted with for ``history``."""
+        """The exact text the model would be prompted with for ``history``.
+
+        ``opts`` (``{"omitBosToken": True}``, snake_case keys too) is the official
+        SDK's form of ``omit_bos_token``/``omit_eos_token``.
+        """
+        options = template_opts(opts, omit_bos_token, omit_eos_token)
         parameter = ApplyPromptTemplateParameter(
             specifier=self._specifier(),
             history=to_history(history),
             prediction_config_stack=KVConfigStack(layers=[]),
-            opts=ApplyPromptTemplateOpts(
-                omit_bos_token=omit_bos_token, omit_eos_token=omit_eos_token
-            ),
+            opts=options,
         )
         result = await self._call(
             "applyPromptTemplate", parameter, ApplyPromptTemplateResult, timeout
@@ -355,19 +377,20 @@ class AsyncEmbeddingModel(AsyncModelHandle[EmbeddingModelInstanceInfo, Embedding
 
     @overload
     async def embed(  # type: ignore[overload-overlap]  # a str is also an Iterable[str]
-        self, text: str, *, timeout: float | None = None
+        self, input: str, *, timeout: float | None = None
     ) -> list[float]: ...
     @overload
     async def embed(
-        self, text: Iterable[str], *, timeout: float | None = None
+        self, input: Iterable[str], *, timeout: float | None = None
     ) -> list[list[float]]: ...
     async def embed(
-        self, text: str | Iterable[str], *, timeout: float | None = None
+        self, input: str | Iterable[str], *, timeout: float | None = None
     ) -> list[float] | list[list[float]]:
-        """The embedding vector of ``text``, or one vector per text of an iterable (in order)."""
-        if isinstance(text, str):
-            return await self._embed_one(text, timeout)
-        texts = _texts(text, "embed")
+        """The embedding vector of the text ``input``, or one vector per text of an iterable
+        (in order)."""
+        if isinstance(input, str):
+            return await self._embed_one(check_text(input, "input"), timeout)
+        texts = _texts(input, "embed")
         return list(await asyncio.gather(*(self._embed_one(t, timeout) for t in texts)))
 
     async def _embed_one(self, text: str, timeout: float | None) -> list[float]:

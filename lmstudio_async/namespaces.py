@@ -36,6 +36,7 @@ from .protocol import (
     UnloadModelParameter,
 )
 from .specifiers import ModelSpecifierInput, to_specifier
+from .validation import check_text
 
 if TYPE_CHECKING:
     from .client import AsyncClient
@@ -191,27 +192,29 @@ class AsyncModelNamespace(Generic[HandleT, DownloadedT, InfoT, ConfigT]):
         return [m for m in models if isinstance(m, self._downloaded_type)]
 
     async def get_model_info(
-        self, specifier: ModelSpecifierInput, *, timeout: float | None = None
+        self, model_specifier: ModelSpecifierInput, *, timeout: float | None = None
     ) -> InfoT:
         """Information about the loaded instance an identifier or query selects."""
         parameter = GetModelInfoParameter(
-            specifier=to_specifier(specifier), throw_if_not_found=True
+            specifier=to_specifier(model_specifier), throw_if_not_found=True
         )
         info: InfoT = await self._client._call(
             self.namespace, "getModelInfo", parameter, self._info_type, timeout=timeout
         )
         return info
 
-    async def unload(self, identifier: str, *, timeout: float | None = None) -> None:
+    async def unload(self, model_identifier: str, *, timeout: float | None = None) -> None:
         """Unload the instance with this identifier (no handle needed)."""
-        parameter = UnloadModelParameter(identifier=_check_text(identifier, "identifier"))
+        parameter = UnloadModelParameter(
+            identifier=_check_text(model_identifier, "model_identifier")
+        )
         await self._client._call_raw(self.namespace, "unloadModel", parameter, timeout=timeout)
 
 
 def _check_text(value: object, name: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise LMStudioValueError(f"{name} must be a non-empty string, not {value!r}.")
-    return value
+    return check_text(value, name)
 
 
 def _progress_callback(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator
 from dataclasses import dataclass, field
@@ -35,6 +36,7 @@ from .protocol import (
     TextPart,
     ToolCallGenerationFailed,
 )
+from .protocol.base import format_json
 from .structured import ResponseSchema
 
 if TYPE_CHECKING:
@@ -71,7 +73,20 @@ class PredictionResult:
     _schema: ResponseSchema | None = field(default=None, repr=False, compare=False)
     _parsed: Any = field(default=_UNPARSED, repr=False, compare=False)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(content={self.content!r})"
+
     def __str__(self) -> str:
+        """The text; for structured JSON output, the JSON indented (as the official SDK)."""
+        if (
+            self.structured
+            and self._schema is not None
+            and self._schema.setting.get("type") == "json"
+        ):
+            try:
+                return format_json(json.loads(self.content))
+            except ValueError:
+                pass
         return self.content
 
     @property

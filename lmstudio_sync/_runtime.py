@@ -36,6 +36,7 @@ from lmstudio_async.errors import (
     LMStudioRuntimeError,
     LMStudioValueError,
 )
+from lmstudio_async.tracebacks import hide_internal_frames
 
 __all__ = ["Portal", "SyncTwin", "register_twin", "static_portal"]
 
@@ -178,6 +179,9 @@ class Portal:
             loop.call_soon_threadsafe(lambda: [task.cancel() for task in tasks])
             caller.run_until(done, timeout=CANCEL_GRACE_SECONDS)
             raise
+        error = None if done.cancelled() else done.exception()
+        if error is not None:
+            raise hide_internal_frames(error)
         return done.result()
 
     def iterate(self, fetch: Callable[[], Awaitable[list[T]]]) -> Iterator[T]:
@@ -229,7 +233,7 @@ class Portal:
                 while not batches and not failures:
                     caller.run_one()
                 if not batches:
-                    raise failures[0]
+                    raise hide_internal_frames(failures[0])
                 batch = batches.popleft()
                 if not batch:
                     return

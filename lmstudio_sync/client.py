@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from lmstudio_async.client import DEFAULT_CONNECT_TIMEOUT, AsyncClient
+from lmstudio_async.files import FileHandle, LocalFileInput
 from lmstudio_async.listing import ModelNamespaceName
 
 from ._runtime import RootTwin, register_twin, static_portal
@@ -34,8 +35,8 @@ class Client(RootTwin):
     on first use; after a lost connection the next call reconnects.
 
     ``timeout`` bounds every wait for the server (seconds; ``math.inf`` for none;
-    default :func:`get_default_timeout`, 60 s unless changed); most methods also
-    take a per-call ``timeout``.
+    without it, :func:`get_default_timeout`, 60 s unless changed, read at each
+    call); most methods also take a per-call ``timeout``.
 
     Use it as ``with Client() as client:``, or call :meth:`aclose`.
     """
@@ -70,8 +71,8 @@ class Client(RootTwin):
     def __init__(
         self,
         api_host: str | None = None,
-        *,
         api_token: str | None = None,
+        *,
         timeout: float | None = None,
         connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
     ) -> None:
@@ -116,6 +117,15 @@ class Client(RootTwin):
     def find_default_local_api_host() -> str | None:
         """The ``host:port`` of LM Studio on this machine, or ``None`` if none answers."""
         result: str | None = static_portal().call(AsyncClient.find_default_local_api_host)
+        return result
+
+    def prepare_image(
+        self, src: LocalFileInput, name: str | None = None, *, timeout: float | None = None
+    ) -> FileHandle:
+        """Upload an image to attach to a chat message (``client.files.prepare_image``)."""
+        result: FileHandle = self._wrap(
+            self._portal.call(self._async.prepare_image, src=src, name=name, timeout=timeout)
+        )
         return result
 
     def list_loaded_models(

@@ -7,6 +7,7 @@ async one is one per event loop.
 
 from __future__ import annotations
 
+import math
 import threading
 
 from lmstudio_async.defaults import get_default_timeout, set_default_timeout
@@ -39,8 +40,8 @@ def configure_default_client(api_host: str | None = None, api_token: str | None 
     with _lock:
         if _client is not None:
             raise LMStudioClientError(
-                "The default client is already in use; configure it before first use, "
-                "or close it first with close_default_client()."
+                "Default client is already created, cannot set its API host. Configure it "
+                "before first use, or close it first with close_default_client()."
             )
         _settings = (api_host, api_token)
 
@@ -74,6 +75,14 @@ def close_default_client() -> None:
         client.close()
 
 
-#: The official SDK's names for the default timeout (shared with the async API).
-get_sync_api_timeout = get_default_timeout
-set_sync_api_timeout = set_default_timeout
+def get_sync_api_timeout() -> float | None:
+    """Seconds clients without a ``timeout`` of their own wait for the server; ``None``
+    for no limit (the official SDK's name; shared with the async API)."""
+    timeout = get_default_timeout()
+    return None if math.isinf(timeout) else timeout
+
+
+def set_sync_api_timeout(timeout: float | None) -> None:
+    """Set how long clients without a ``timeout`` of their own, existing ones included,
+    wait for the server (``None``: no limit; ``0``: no waiting)."""
+    set_default_timeout(timeout)

@@ -37,6 +37,7 @@ class DownloadedModel(SyncTwin, Generic[InfoT, HandleT, ConfigT]):
 
     @property
     def info(self) -> InfoT:
+        """Everything the server said about this model."""
         result: InfoT = self._wrap(self._async.info)
         return result
 

@@ -14,8 +14,8 @@ wire forms.) Using a handle whose instance is gone raises
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import ClassVar, Generic, TypeVar, overload
+from collections.abc import Iterable, Mapping
+from typing import Any, ClassVar, Generic, TypeVar, overload
 
 from lmstudio_async.callbacks import Callback, Callback0
 from lmstudio_async.chat import AssistantResponse, ChatHistoryInput
@@ -29,6 +29,7 @@ from lmstudio_async.predict_request import (
 )
 from lmstudio_async.prediction import PredictionResult
 from lmstudio_async.protocol import (
+    ApplyPromptTemplateOpts,
     EmbeddingModelInstanceInfo,
     LlmInstanceInfo,
     LlmPredictionFragment,
@@ -91,25 +92,27 @@ class ModelHandle(SyncTwin, Generic[InfoT, ConfigT]):
 
     @overload
     def tokenize(  # type: ignore[overload-overlap]
-        self, text: str, *, timeout: float | None = None
+        self, input: str, *, timeout: float | None = None
     ) -> list[int]: ...
 
     @overload
-    def tokenize(self, text: Iterable[str], *, timeout: float | None = None) -> list[list[int]]: ...
+    def tokenize(
+        self, input: Iterable[str], *, timeout: float | None = None
+    ) -> list[list[int]]: ...
 
     def tokenize(
-        self, text: str | Iterable[str], *, timeout: float | None = None
+        self, input: str | Iterable[str], *, timeout: float | None = None
     ) -> list[int] | list[list[int]]:
-        """Token ids of ``text``, or of each text of an iterable (in order)."""
+        """Token ids of the text ``input``, or of each text of an iterable (in order)."""
         result: list[int] | list[list[int]] = self._wrap(
-            self._portal.call(self._async.tokenize, text=text, timeout=timeout)
+            self._portal.call(self._async.tokenize, input=input, timeout=timeout)
         )
         return result
 
-    def count_tokens(self, text: str, *, timeout: float | None = None) -> int:
-        """How many tokens ``text`` is for this model."""
+    def count_tokens(self, input: str, *, timeout: float | None = None) -> int:
+        """How many tokens the text ``input`` is for this model."""
         result: int = self._wrap(
-            self._portal.call(self._async.count_tokens, text=text, timeout=timeout)
+            self._portal.call(self._async.count_tokens, input=input, timeout=timeout)
         )
         return result
 
@@ -134,6 +137,7 @@ class LLM(ModelHandle[LlmInstanceInfo, LlmLoadModelConfig]):
         *,
         config: PredictionConfigInput = None,
         response_format: ResponseFormat | None = None,
+        preset: str | None = None,
         on_message: Callback[AssistantResponse] | None = None,
         on_first_token: Callback0 | None = None,
         on_prediction_fragment: Callback[LlmPredictionFragment] | None = None,
@@ -143,7 +147,8 @@ class LLM(ModelHandle[LlmInstanceInfo, LlmLoadModelConfig]):
         """Stream the model's reply to a chat: ``for fragment in llm.respond_stream(chat)``.
 
         ``history`` is a :class:`Chat`, a chat-history dict or a plain string (one
-        user message). Arguments are checked before anything is sent; the request
+        user message). ``preset`` names a prediction preset saved on the server; ``config``
+        overrides its settings. Arguments are checked before anything is sent; the request
         goes out when the stream is first used. ``timeout`` bounds the server's
         silence between two packets.
         """
@@ -152,6 +157,7 @@ class LLM(ModelHandle[LlmInstanceInfo, LlmLoadModelConfig]):
                 history=history,
                 config=config,
                 response_format=response_format,
+                preset=preset,
                 on_message=self._portal.callback(on_message),
                 on_first_token=self._portal.callback(on_first_token),
                 on_prediction_fragment=self._portal.callback(on_prediction_fragment),
@@ -167,6 +173,7 @@ class LLM(ModelHandle[LlmInstanceInfo, LlmLoadModelConfig]):
         *,
         config: PredictionConfigInput = None,
         response_format: ResponseFormat | None = None,
+        preset: str | None = None,
         on_message: Callback[AssistantResponse] | None = None,
         on_first_token: Callback0 | None = None,
         on_prediction_fragment: Callback[LlmPredictionFragment] | None = None,
@@ -180,6 +187,7 @@ class LLM(ModelHandle[LlmInstanceInfo, LlmLoadModelConfig]):
                 history=history,
                 config=config,
                 response_format=response_format,
+                preset=preset,
                 on_message=self._portal.callback(on_message),
                 on_first_token=self._portal.callback(on_first_token),
                 on_prediction_fragment=self._portal.callback(on_prediction_fragment),
@@ -195,6 +203,7 @@ class LLM(ModelHandle[LlmInstanceInfo, LlmLoadModelConfig]):
         *,
         config: PredictionConfigInput = None,
         response_format: ResponseFormat | None = None,
+        preset: str | None = None,
         on_message: Callback[AssistantResponse] | None = None,
         on_first_token: Callback0 | None = None,
         on_prediction_fragment: Callback[LlmPredictionFragment] | None = None,
@@ -207,6 +216,7 @@ class LLM(ModelHandle[LlmInstanceInfo, LlmLoadModelConfig]):
                 prompt=prompt,
                 config=config,
                 response_format=response_format,
+                preset=preset,
                 on_message=self._portal.callback(on_message),
                 on_first_token=self._portal.callback(on_first_token),
                 on_prediction_fragment=self._portal.callback(on_prediction_fragment),
@@ -222,6 +232,7 @@ class LLM(ModelHandle[LlmInstanceInfo, LlmLoadModelConfig]):
         *,
         config: PredictionConfigInput = None,
         response_format: ResponseFormat | None = None,
+        preset: str | None = None,
         on_message: Callback[AssistantResponse] | None = None,
         on_first_token: Callback0 | None = None,
         on_prediction_fragment: Callback[LlmPredictionFragment] | None = None,
@@ -235,6 +246,7 @@ class LLM(ModelHandle[LlmInstanceInfo, LlmLoadModelConfig]):
                 prompt=prompt,
                 config=config,
                 response_format=response_format,
+                preset=preset,
                 on_message=self._portal.callback(on_message),
                 on_first_token=self._portal.callback(on_first_token),
                 on_prediction_fragment=self._portal.callback(on_prediction_fragment),
@@ -247,16 +259,22 @@ class LLM(ModelHandle[LlmInstanceInfo, LlmLoadModelConfig]):
     def apply_prompt_template(
         self,
         history: ChatHistoryInput,
+        opts: ApplyPromptTemplateOpts | Mapping[str, Any] | None = None,
         *,
         omit_bos_token: bool | None = None,
         omit_eos_token: bool | None = None,
         timeout: float | None = None,
     ) -> str:
-        """The exact text the model would be prompted with for ``history``."""
+        """The exact text the model would be prompted with for ``history``.
+
+        ``opts`` (``{"omitBosToken": True}``, snake_case keys too) is the official
+        SDK's form of ``omit_bos_token``/``omit_eos_token``.
+        """
         result: str = self._wrap(
             self._portal.call(
                 self._async.apply_prompt_template,
                 history=history,
+                opts=opts,
                 omit_bos_token=omit_bos_token,
                 omit_eos_token=omit_eos_token,
                 timeout=timeout,
@@ -277,18 +295,19 @@ class EmbeddingModel(ModelHandle[EmbeddingModelInstanceInfo, EmbeddingLoadModelC
 
     @overload
     def embed(  # type: ignore[overload-overlap]
-        self, text: str, *, timeout: float | None = None
+        self, input: str, *, timeout: float | None = None
     ) -> list[float]: ...
 
     @overload
-    def embed(self, text: Iterable[str], *, timeout: float | None = None) -> list[list[float]]: ...
+    def embed(self, input: Iterable[str], *, timeout: float | None = None) -> list[list[float]]: ...
 
     def embed(
-        self, text: str | Iterable[str], *, timeout: float | None = None
+        self, input: str | Iterable[str], *, timeout: float | None = None
     ) -> list[float] | list[list[float]]:
-        """The embedding vector of ``text``, or one vector per text of an iterable (in order)."""
+        """The embedding vector of the text ``input``, or one vector per text of an iterable
+        (in order)."""
         result: list[float] | list[list[float]] = self._wrap(
-            self._portal.call(self._async.embed, text=text, timeout=timeout)
+            self._portal.call(self._async.embed, input=input, timeout=timeout)
         )
         return result
 

@@ -126,17 +126,19 @@ class ModelNamespace(SyncTwin, Generic[HandleT, DownloadedT, InfoT, ConfigT]):
         return result
 
     def get_model_info(
-        self, specifier: ModelSpecifierInput, *, timeout: float | None = None
+        self, model_specifier: ModelSpecifierInput, *, timeout: float | None = None
     ) -> InfoT:
         """Information about the loaded instance an identifier or query selects."""
         result: InfoT = self._wrap(
-            self._portal.call(self._async.get_model_info, specifier=specifier, timeout=timeout)
+            self._portal.call(
+                self._async.get_model_info, model_specifier=model_specifier, timeout=timeout
+            )
         )
         return result
 
-    def unload(self, identifier: str, *, timeout: float | None = None) -> None:
+    def unload(self, model_identifier: str, *, timeout: float | None = None) -> None:
         """Unload the instance with this identifier (no handle needed)."""
-        self._portal.call(self._async.unload, identifier=identifier, timeout=timeout)
+        self._portal.call(self._async.unload, model_identifier=model_identifier, timeout=timeout)
 
 
 register_twin(ModelNamespace)

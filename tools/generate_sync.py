@@ -43,7 +43,10 @@ ROOT_CLASS = "AsyncClient"
 #: Modules whose public async functions are rewritten without ``await``.
 FUNCTION_MODULES = ("convenience",)
 #: ``lmstudio_async`` modules mirrored by hand in ``lmstudio_sync`` (same names exported).
-HAND_WRITTEN = ("default_client",)
+HAND_WRITTEN = ("default_client", "type_aliases")
+#: I/O-free public submodules users import from (``from lmstudio_sync.history import Chat``):
+#: ``lmstudio_sync`` gets a module of the same name re-exporting them.
+REEXPORTED_MODULES = ("history", "schemas")
 TYPING_RENAMES = {
     "AsyncIterator": "Iterator",
     "AsyncIterable": "Iterable",
@@ -595,6 +598,10 @@ def generate_init(twins: Twins, modules: list[str]) -> str:
     reexported: list[str] = []
     exported: list[str] = []
     for name in package.__all__:
+        if name in REEXPORTED_MODULES:
+            lines.append(f"from . import {name}")
+            exported.append(name)
+            continue
         if name in twins.classes:
             lines.append(f"from .{twins.module_of(name)} import {twins.names[name]}")
             exported.append(twins.names[name])
@@ -651,9 +658,28 @@ def generated_files() -> dict[Path, str]:
     for module_name in modules:
         path = ROOT_DIR / TARGET / f"{module_name}.py"
         files[path] = tidy(generate_module(module_name, twins), path)
+    for module_name in REEXPORTED_MODULES:
+        path = ROOT_DIR / TARGET / f"{module_name}.py"
+        files[path] = tidy(generate_reexport(module_name), path)
     init = ROOT_DIR / TARGET / "__init__.py"
     files[init] = tidy(generate_init(twins, modules), init)
     return files
+
+
+def generate_reexport(module_name: str) -> str:
+    """A module re-exporting an I/O-free ``lmstudio_async`` module's names."""
+    module = importlib.import_module(f"{SOURCE}.{module_name}")
+    names: list[str] = list(module.__all__)
+    return "\n".join(
+        [
+            HEADER.format(source=f"{SOURCE}/{module_name}.py"),
+            f'"""``{SOURCE}.{module_name}``\'s names (the same objects)."""',
+            "",
+            f"from {SOURCE}.{module_name} import {', '.join(names)}",
+            f"__all__ = {names!r}",
+            "",
+        ]
+    )
 
 
 def main() -> int:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 import msgspec
 from msgspec import Meta
-from typing_extensions import TypedDict
+from typing_extensions import Self, TypedDict
 
+from ..protocol.base import camel_keys, format_json
 from .mapping import ConfigSchema, Setting
 
 __all__ = [
@@ -34,6 +36,24 @@ class _Config(msgspec.Struct, kw_only=True, omit_defaults=True, rename="camel"):
     def __repr__(self) -> str:
         set_values = ", ".join(f"{k}={v!r}" for k, v in msgspec.to_builtins(self).items())
         return f"{type(self).__name__}({set_values})"
+
+    def __str__(self) -> str:
+        return f"{type(self).__name__}.from_dict({format_json(self.to_dict())})"
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Self:
+        """A config from its dict form (camelCase or snake_case keys).
+
+        As in the official SDK, a bad value raises ``msgspec.ValidationError``
+        (``lmstudio_async.ValidationError``); passing the dict itself as ``config=``
+        instead also rejects unknown keys, naming the closest valid one.
+        """
+        return msgspec.convert(camel_keys(data), cls)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The set values, camelCase keys (the form ``from_dict`` and ``config=`` take)."""
+        result: dict[str, Any] = msgspec.to_builtins(self)
+        return result
 
 
 class GpuSetting(_Config, kw_only=True):

@@ -25,12 +25,22 @@ __all__ = [
 class TextPart(WireStruct, tag_field="type", tag="text", kw_only=True):
     text: str
 
+    @property
+    def type(self) -> str:
+        """The part's kind (its wire tag)."""
+        return str(type(self).__struct_config__.tag)
+
 
 class FilePart(WireStruct, tag_field="type", tag="file", kw_only=True):
     name: str
     identifier: str
     size_bytes: int
     file_type: str
+
+    @property
+    def type(self) -> str:
+        """The part's kind (its wire tag)."""
+        return str(type(self).__struct_config__.tag)
 
 
 class FunctionToolCallRequest(WireStruct, tag_field="type", tag="function", kw_only=True):
@@ -42,27 +52,53 @@ class FunctionToolCallRequest(WireStruct, tag_field="type", tag="function", kw_o
 class ToolCallRequestPart(WireStruct, tag_field="type", tag="toolCallRequest", kw_only=True):
     tool_call_request: FunctionToolCallRequest
 
+    @property
+    def type(self) -> str:
+        """The part's kind (its wire tag)."""
+        return str(type(self).__struct_config__.tag)
+
 
 class ToolCallResultPart(WireStruct, tag_field="type", tag="toolCallResult", kw_only=True):
     content: str
     tool_call_id: str | None = None
     name: str | None = None
 
+    @property
+    def type(self) -> str:
+        """The part's kind (its wire tag)."""
+        return str(type(self).__struct_config__.tag)
+
 
 class SystemMessage(WireStruct, tag_field="role", tag="system", kw_only=True):
     content: list[TextPart | FilePart]
+
+    @property
+    def role(self) -> str:
+        return role_of(self)
 
 
 class UserMessage(WireStruct, tag_field="role", tag="user", kw_only=True):
     content: list[TextPart | FilePart]
 
+    @property
+    def role(self) -> str:
+        return role_of(self)
+
 
 class AssistantMessage(WireStruct, tag_field="role", tag="assistant", kw_only=True):
     content: list[TextPart | FilePart | ToolCallRequestPart]
 
+    @property
+    def role(self) -> str:
+        return role_of(self)
+
 
 class ToolMessage(WireStruct, tag_field="role", tag="tool", kw_only=True):
     content: list[ToolCallResultPart]
+
+    @property
+    def role(self) -> str:
+        return role_of(self)
 
 
 ChatMessage = SystemMessage | UserMessage | AssistantMessage | ToolMessage

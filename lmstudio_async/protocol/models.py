@@ -80,6 +80,11 @@ class _ModelInfoFields(WireStruct, kw_only=True):
     # Present-but-null in JS HEAD ("local"); absent from older servers.
     device_identifier: str | UnsetType | None = UNSET
 
+    @property
+    def type(self) -> str:
+        """The model's domain: ``"llm"`` or ``"embedding"`` (its wire tag)."""
+        return str(type(self).__struct_config__.tag)
+
 
 class LlmInfo(_ModelInfoFields, tag_field="type", tag="llm", kw_only=True):
     """A downloaded LLM."""

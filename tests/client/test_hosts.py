@@ -63,7 +63,7 @@ def test_bad_hosts_fail_at_construction_naming_the_value(text: str, complaint: s
         assert repr(text) in str(caught.value)
 
 
-@pytest.mark.parametrize("timeout", [0, -1, float("nan"), "5", True])
+@pytest.mark.parametrize("timeout", [-1, float("nan"), "5", True])
 def test_bad_timeouts_are_rejected(timeout: object) -> None:
     with pytest.raises(LMStudioValueError, match="timeout"):
         AsyncClient("127.0.0.1:1234", timeout=timeout)  # type: ignore[arg-type]

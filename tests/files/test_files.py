@@ -117,7 +117,7 @@ async def test_the_vision_model_describes_the_real_image(client: AsyncClient) ->
     assert "red.png is a 37x23 PNG" in first.content
     assert "dominant colour is red" in first.content
     chat.add_assistant_response(first.content)
-    chat.add_user_message("And this one?", [blue])  # positional, as in the official SDK
+    chat.add_user_message("And this one?", images=[blue])
     second = await model.respond(chat)
     assert "blue.bmp is a 5x9 BMP" in second.content
     assert "dominant colour is blue" in second.content

@@ -48,7 +48,7 @@ def test_append_takes_what_on_message_gives_and_dict_messages() -> None:
     chat.append({"role": "user", "content": "Hi"})
     chat.append(AssistantMessage(content=[TextPart(text="Hello!")]))
     chat.append({"role": "user", "content": [{"type": "text", "text": "More"}]})
-    assert str(chat) == "user: Hi\nassistant: Hello!\nuser: More"
+    assert chat.summary() == "user: Hi\nassistant: Hello!\nuser: More"
 
 
 @pytest.mark.parametrize(

@@ -166,7 +166,12 @@ SNIPPETS = [
         print(model.get_info())
         """,
         preload=("qwen2.5-7b-instruct-1m",),
-        expect=("LlmInstanceInfo(", "model_key='qwen2.5-7b-instruct-1m'", "params_string='7B'"),
+        expect=(
+            "LlmInstanceInfo.from_dict({",
+            '"modelKey": "qwen2.5-7b-instruct-1m"',
+            '"paramsString": "7B"',
+            '"type": "llm"',
+        ),
     ),
     Snippet(
         "quick chat response",

@@ -26,7 +26,10 @@ EXPECTED = {
         "Still loaded after 2 s: ['llama-3.2-1b-instruct']",
     ],
     "load_progress.py": ["100.0% loaded", "Loaded llama-3.2-1b-instruct"],
-    "model_info.py": ["Qwen2.5 7B Instruct 1M: 7B parameters", "Load config: LlmLoadModelConfig("],
+    "model_info.py": [
+        "Qwen2.5 7B Instruct 1M: 7B parameters",
+        "Load config: LlmLoadModelConfig.from_dict({",
+    ],
     "structured_output.py": [" by "],
     "embeddings.py": ["3 vectors of 768 dimensions", "Most alike:"],
     "web_backend.py": ["200 {'answer': "],

@@ -241,7 +241,7 @@ def test_the_default_client_and_module_functions(lmstudio_server: ServerProcess)
         handle = lms.prepare_image(png(2, 2, (0, 0, 0)), name="black.png")
         assert (handle.name, handle.file_type) == ("black.png", "image")
         assert lms.prepare_file(b"text", name="a.txt").file_type == "text/plain"
-        with pytest.raises(lmstudio_async.LMStudioClientError, match="already in use"):
+        with pytest.raises(lmstudio_async.LMStudioClientError, match="already created"):
             lms.configure_default_client("127.0.0.1:9")
         with pytest.raises(lmstudio_async.LMStudioClientError, match="already connects"):
             lms.get_default_client("127.0.0.1:9")

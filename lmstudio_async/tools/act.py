@@ -31,6 +31,7 @@ own; its result is dropped).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import inspect
 import itertools
@@ -138,15 +139,21 @@ class _Round:
         self, requests: list[ToolCallRequest], parallel: int | None
     ) -> list[ToolCallResultData]:
         results: list[ToolCallResultData | None] = [None] * len(requests)
-        limiter = anyio.CapacityLimiter(parallel or len(requests))
+        limiter = asyncio.Semaphore(parallel or len(requests))
 
         async def run_one(index: int) -> None:
             async with limiter:
                 results[index] = await self.run(requests[index])
 
-        async with anyio.create_task_group() as group:
-            for index in range(len(requests)):
-                group.start_soon(run_one, index)
+        tasks = [asyncio.ensure_future(run_one(index)) for index in range(len(requests))]
+        try:
+            await asyncio.gather(*tasks)
+        except BaseException:
+            # A handler raised, or act() was cancelled: no tool task outlives the round.
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
         return [result for result in results if result is not None]
 
 

@@ -33,7 +33,7 @@ class Point:
 
 def norm(point: Point, scale: float = 1.0) -> float:
     """The length of a vector."""
-    return scale * (point.x**2 + point.y**2) ** 0.5
+    return float(scale * (point.x**2 + point.y**2) ** 0.5)
 
 
 def explode(reason: str) -> None:
@@ -114,7 +114,7 @@ def test_dataclass_parameters_get_their_definitions_and_instances(
     ours, _ = record_ours(lmstudio_server, case)
     official = record_official(lmstudio_server, case)
 
-    def tool_and_result(messages: list[dict[str, Any]]) -> tuple[dict[str, Any], str]:
+    def tool_and_result(messages: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[str, Any]]:
         parameter = messages[-1]["creationParameter"]
         fields = parameter["predictionConfigStack"]["layers"][0]["config"]["fields"]
         tool = next(f["value"]["tools"][0] for f in fields if f["key"] == "llm.prediction.tools")

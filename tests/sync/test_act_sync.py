@@ -29,7 +29,7 @@ def test_tools_and_callbacks_run_in_the_calling_thread(llm: lms.LLM) -> None:
     def add(a: int, b: int) -> int:
         """Add."""
         threads.append(threading.current_thread().name)
-        return a + b + local.value
+        return a + b + int(local.value)
 
     def note(*_: Any) -> None:
         threads.append(threading.current_thread().name)

@@ -50,7 +50,13 @@ from .protocol import (
 )
 from .specifiers import by_reference
 from .structured import ResponseFormat, ResponseSchema
-from .tools.definitions import ToolDefinition, offer_tools, resolve_tools, tools_setting
+from .tools.definitions import (
+    ToolDefinition,
+    ToolProvider,
+    offer_tools,
+    resolve_tools,
+    tools_setting,
+)
 from .tools.results import ActResult, PredictionRoundResult, ToolCallRequest, ToolResultMessage
 
 if TYPE_CHECKING:
@@ -282,7 +288,7 @@ class AsyncLLM(AsyncModelHandle[LlmInstanceInfo, LlmLoadModelConfig]):
     async def act(
         self,
         chat: ChatHistoryInput,
-        tools: Iterable[ToolDefinition],
+        tools: Iterable[ToolDefinition | ToolProvider],
         *,
         max_prediction_rounds: int | None = None,
         max_parallel_tool_calls: int | None = 1,

@@ -39,6 +39,7 @@ from lmstudio_async.protocol import (
 from lmstudio_async.structured import ResponseFormat
 from lmstudio_async.tools.definitions import (
     ToolDefinition,
+    ToolProvider,
 )
 from lmstudio_async.tools.results import (
     ActResult,
@@ -212,7 +213,7 @@ class LLM(ModelHandle[LlmInstanceInfo, LlmLoadModelConfig]):
     def act(
         self,
         chat: ChatHistoryInput,
-        tools: Iterable[ToolDefinition],
+        tools: Iterable[ToolDefinition | ToolProvider],
         *,
         max_prediction_rounds: int | None = None,
         max_parallel_tool_calls: int | None = 1,

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import socket
+import subprocess
 import sys
 import textwrap
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +19,7 @@ pytest.importorskip("mcp", reason="MCP tools need the mcp extra")
 
 from lmstudio_async import AsyncClient, AsyncLLM, LMStudioValueError
 from lmstudio_async.testing import ServerProcess
-from lmstudio_async.tools.mcp import mcp_stdio_tools
+from lmstudio_async.tools.mcp import mcp_http_tools, mcp_stdio_tools
 
 pytestmark = pytest.mark.anyio
 
@@ -137,3 +141,44 @@ async def test_respond_does_not_open_sessions(llm: AsyncLLM, server_script: Path
     with pytest.raises(LMStudioValueError, match="only act"):
         provider: Any = mcp_stdio_tools(sys.executable, [str(server_script)])
         await llm.respond("hi", tools=[provider])
+
+
+HTTP_SERVER = SERVER.replace("app.run()", 'app.run("streamable-http", host="127.0.0.1", port=PORT)')
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def http_server(tmp_path: Path) -> Iterator[str]:
+    """The same server over streamable HTTP, in a subprocess; yields its URL."""
+    port = free_port()
+    script = tmp_path / "arithmetic_http_server.py"
+    script.write_text(f"PORT = {port}\n" + HTTP_SERVER)
+    process = subprocess.Popen(
+        [sys.executable, str(script)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        deadline = time.monotonic() + 60  # a safety net: startup is usually a second or two
+        while True:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 1):
+                break
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail("the MCP HTTP test server did not start")
+            time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}/mcp"
+    finally:
+        process.kill()
+        process.wait()
+
+
+async def test_mcp_tools_over_streamable_http(llm: AsyncLLM, http_server: str) -> None:
+    messages: list[Any] = []
+    tools = [mcp_http_tools(http_server, include=["multiply"])]
+    result = await llm.act('multiply {"a": 6, "b": 7}', tools, on_message=messages.append)
+    assert result.rounds == 2
+    assert messages[1].content[0].content == '"42"'

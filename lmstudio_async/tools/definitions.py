@@ -134,7 +134,10 @@ class ClientTool:
             return await implementation(**arguments)
         import anyio.to_thread
 
-        return await anyio.to_thread.run_sync(lambda: implementation(**arguments))
+        # Abandoned on cancel: a running thread cannot be stopped, and act() must not wait.
+        return await anyio.to_thread.run_sync(
+            lambda: implementation(**arguments), abandon_on_cancel=True
+        )
 
 
 def _wire(name: str, description: str | None, parameters: Mapping[str, Any]) -> dict[str, Any]:

@@ -6,10 +6,12 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import threading
 from collections.abc import AsyncIterator
 from typing import Any, TypedDict
 
 import anyio
+import anyio.to_thread
 import msgspec
 import pydantic
 import pytest
@@ -393,3 +395,23 @@ async def test_cancelling_act_mid_tools_cancels_every_tool_task(llm: AsyncLLM) -
         await task
     assert sorted(cancelled) == ["a", "b"]
     assert len(asyncio.all_tasks()) == tasks_before
+
+
+async def test_cancelling_act_does_not_wait_for_a_blocked_plain_tool(llm: AsyncLLM) -> None:
+    started = threading.Event()
+    release = threading.Event()
+
+    def block() -> str:
+        """Block until released."""
+        started.set()
+        release.wait(SAFETY)
+        return "late"
+
+    task = asyncio.ensure_future(llm.act("block", [block]))
+    with anyio.fail_after(SAFETY):
+        await anyio.to_thread.run_sync(started.wait)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert not release.is_set()  # act() ended while the tool's thread was still blocked
+    release.set()

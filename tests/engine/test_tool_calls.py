@@ -35,6 +35,7 @@ from lmstudio_async.server.engines.tools import (
     ToolCallParser,
     ToolCallStarted,
     tool_offer_from_config,
+    tool_offer_from_openai,
 )
 
 from .helpers import stack
@@ -220,3 +221,17 @@ def test_parser_reports_broken_and_unterminated_calls() -> None:
     assert "".join(e.text for e in text_only if isinstance(e, GeneratedPiece)) == (
         "a < b, and <tool is not a tag"
     )
+
+
+def test_openai_tool_choices_map_onto_offers() -> None:
+    assert tool_offer_from_openai(None) is None
+    auto = tool_offer_from_openai([ADD, NOW])
+    assert auto is not None and auto.choice == "auto" and not auto.chosen
+    required = tool_offer_from_openai([ADD, NOW], "required")
+    assert required is not None and required.choice == "required" and required.chosen
+    named = tool_offer_from_openai([ADD, NOW], {"type": "function", "function": {"name": "now"}})
+    assert named is not None and [t.name for t in named.tools] == ["now"]
+    assert named.choice == "required"
+    for bad in ("sometimes", {"type": "function", "function": {"name": "sub"}}, 3):
+        with pytest.raises(ServerError):
+            tool_offer_from_openai([ADD], bad)

@@ -37,6 +37,7 @@ __all__ = [
     "ToolChoice",
     "ToolOffer",
     "tool_offer_from_config",
+    "tool_offer_from_openai",
     "ToolCallStarted",
     "ToolCallNamed",
     "ToolCallArgumentsFragment",
@@ -160,6 +161,31 @@ def tool_offer_from_config(tools: Any, choice: Any = None) -> ToolOffer | None:
             f"Invalid tool choice {mode!r:.50}", cause=f"toolChoice.mode must be one of {_CHOICES}."
         )
     return ToolOffer(offered, mode, chosen) if offered else None
+
+
+def tool_offer_from_openai(tools: Any, tool_choice: Any = None) -> ToolOffer | None:
+    """The offer of an OpenAI chat-completions request's ``tools`` and ``tool_choice``.
+
+    OpenAI's tool objects are LM Studio's ``LlmTool``. ``tool_choice`` is ``"auto"``,
+    ``"none"``, ``"required"`` or ``{"type": "function", "function": {"name": N}}``
+    (offer only N, and require a call).
+    """
+    if tools is None:
+        return None
+    offer = tool_offer_from_config({"type": "toolArray", "tools": tools})
+    if offer is None or tool_choice is None:
+        return offer
+    if isinstance(tool_choice, str):
+        return tool_offer_from_config({"type": "toolArray", "tools": tools}, {"mode": tool_choice})
+    function = tool_choice.get("function") if isinstance(tool_choice, Mapping) else None
+    name = function.get("name") if isinstance(function, Mapping) else None
+    chosen = offer.find(name) if isinstance(name, str) else None
+    if chosen is None:
+        raise ServerError(
+            f"Invalid tool_choice {tool_choice!r:.100}",
+            cause="tool_choice must be auto, none, required, or name an offered function.",
+        )
+    return ToolOffer((chosen,), "required", True)
 
 
 @dataclass(frozen=True)

@@ -115,6 +115,14 @@ from .schemas import (
 from .specifiers import ModelSpecifierInput
 from .structured import ResponseFormat
 from .system import AsyncSystemNamespace
+from .tools.definitions import ToolDefinition, ToolFunctionDef, ToolFunctionDefDict
+from .tools.results import (
+    ActResult,
+    PredictionRoundResult,
+    ToolCallRequest,
+    ToolCallResultData,
+    ToolResultMessage,
+)
 from .tracebacks import guard_classes, public_coroutine
 from .type_aliases import (
     AnyAsyncDownloadedModel,
@@ -131,6 +139,14 @@ from .type_aliases import (
 )
 
 __all__ = [
+    "ActResult",
+    "PredictionRoundResult",
+    "ToolCallRequest",
+    "ToolCallResultData",
+    "ToolDefinition",
+    "ToolFunctionDef",
+    "ToolFunctionDefDict",
+    "ToolResultMessage",
     "__version__",
     "llm",
     "embedding_model",

@@ -19,6 +19,7 @@ from .protocol import (
     ChatHistoryData,
     ChatMessage,
     FilePart,
+    FunctionToolCallRequest,
     SystemMessage,
     TextPart,
     ToolCallRequestPart,
@@ -28,6 +29,12 @@ from .protocol import (
     role_of,
 )
 from .protocol.base import camel_keys, format_json
+from .tools.chat_parts import (
+    ToolCallResultInput,
+    response_text,
+    tool_call_parts,
+    tool_result_message,
+)
 
 __all__ = ["Chat", "ChatHistoryInput", "ChatMessageInput", "AssistantResponse"]
 
@@ -142,19 +149,20 @@ class Chat:
     def add_assistant_response(
         self,
         response: str | TextPart | Mapping[str, Any] | Any,
-        tool_call_requests: Iterable[ToolCallRequestPart | Mapping[str, Any]] = (),
+        tool_call_requests: Iterable[
+            ToolCallRequestPart | FunctionToolCallRequest | Mapping[str, Any]
+        ] = (),
     ) -> AssistantMessage:
-        """Add the assistant's reply: text, a text part, or a prediction result."""
-        content = getattr(response, "content", None)
-        if isinstance(content, str):  # a PredictionResult, as the official SDK accepts
-            response = content
+        """Add the assistant's reply (text, a text part, or a prediction result), with any
+        tool calls it made (requests, or their part dicts)."""
         parts: list[TextPart | FilePart | ToolCallRequestPart] = [
-            _part(response, (TextPart, FilePart), "assistant response")
+            _part(response_text(response), (TextPart, FilePart), "assistant response")
         ]
-        parts.extend(
-            _part(request, (ToolCallRequestPart,), "tool call request")
-            for request in tool_call_requests
-        )
+        for request in tool_call_requests:
+            if isinstance(request, Mapping) and "name" not in request:  # a part dict
+                parts.append(_part(request, (ToolCallRequestPart,), "tool call request"))
+            else:
+                parts.extend(tool_call_parts([request]))
         message = AssistantMessage(content=parts)
         self._append(message)
         return message
@@ -174,6 +182,16 @@ class Chat:
         raise LMStudioValueError(
             f"Unknown chat message role {role!r}; valid roles are {', '.join(_ROLES)}."
         )
+
+    def add_tool_results(self, results: Iterable[ToolCallResultInput]) -> ToolMessage:
+        """Add the answers to the model's tool calls, as one ``tool`` message."""
+        message = tool_result_message(results)
+        self._append(message)
+        return message
+
+    def add_tool_result(self, result: ToolCallResultInput) -> ToolMessage:
+        """Add the answer to one tool call, as a ``tool`` message."""
+        return self.add_tool_results([result])
 
     def append(self, message: ChatMessageInput) -> ChatMessage:
         """Add a message (a wire message, or ``{"role": ..., "content": ...}``)."""

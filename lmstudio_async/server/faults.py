@@ -17,8 +17,11 @@ FAULT_SPEC_HELP = (
     "close-after-fragments=N (drop the socket after N fragments of each predict channel), "
     "delay:NAMESPACE/ENDPOINT=SECONDS (wait before running the handler), "
     "fail:NAMESPACE/ENDPOINT=TITLE (answer with an error of that title), "
-    "download-fail-at=FRACTION (fail each model download once that share of its bytes arrived)"
+    "download-fail-at=FRACTION (fail each model download once that share of its bytes arrived), "
+    "tool-calls=malformed|unknown-tool (corrupt every tool call a model produces)"
 )
+#: Values of the ``tool-calls`` fault.
+TOOL_CALL_FAULTS = ("malformed", "unknown-tool")
 
 
 class FaultSpecError(ValueError):
@@ -35,10 +38,13 @@ class FaultPlan:
     failures: dict[str, str] = field(default_factory=dict)
     #: Fail every ``repository/downloadModel`` once this fraction (0..1) of its bytes arrived.
     download_fail_at: float | None = None
+    #: Corrupt the tool calls models produce: ``malformed`` or ``unknown-tool``.
+    tool_calls: str | None = None
 
     def clear(self) -> None:
         self.close_after_fragments = None
         self.download_fail_at = None
+        self.tool_calls = None
         self.delays.clear()
         self.failures.clear()
 
@@ -48,6 +54,7 @@ class FaultPlan:
         self.delays = dict(other.delays)
         self.failures = dict(other.failures)
         self.download_fail_at = other.download_fail_at
+        self.tool_calls = other.tool_calls
 
     def add_spec(self, spec: str) -> None:
         """Add one CLI-style fault, e.g. ``"delay:system/version=2.5"``."""
@@ -60,6 +67,8 @@ class FaultPlan:
             self.close_after_fragments = _fragment_count(value)
         elif name == "download-fail-at":
             self.download_fail_at = _fraction(value)
+        elif name == "tool-calls":
+            self.tool_calls = _tool_call_fault(value)
         elif name.startswith("delay:"):
             self.delays[_endpoint_key(name[len("delay:") :])] = _delay(value)
         elif name.startswith("fail:"):
@@ -79,12 +88,10 @@ class FaultPlan:
         """Parse the ``POST /lmstudio-test/faults`` body; absent keys mean "no such fault"."""
         if not isinstance(body, dict):
             raise FaultSpecError("the body must be a JSON object")
-        unknown = set(body) - {"closeAfterFragments", "delays", "failures", "downloadFailAt"}
+        known = ("closeAfterFragments", "delays", "failures", "downloadFailAt", "toolCalls")
+        unknown = set(body) - set(known)
         if unknown:
-            raise FaultSpecError(
-                f"unknown keys {sorted(unknown)}; expected closeAfterFragments, delays, failures, "
-                "downloadFailAt"
-            )
+            raise FaultSpecError(f"unknown keys {sorted(unknown)}; expected {', '.join(known)}")
         plan = cls()
         count = body.get("closeAfterFragments")
         if count is not None:
@@ -104,6 +111,11 @@ class FaultPlan:
             if not isinstance(title, str):
                 raise FaultSpecError(f"failures[{key!r}] must be an error title (a string)")
             plan.failures[_endpoint_key(key)] = _title(title)
+        tool_calls = body.get("toolCalls")
+        if tool_calls is not None:
+            if not isinstance(tool_calls, str):
+                raise FaultSpecError("toolCalls must be a string or null")
+            plan.tool_calls = _tool_call_fault(tool_calls)
         return plan
 
     def to_json(self) -> dict[str, Any]:
@@ -112,6 +124,7 @@ class FaultPlan:
             "delays": dict(self.delays),
             "failures": dict(self.failures),
             "downloadFailAt": self.download_fail_at,
+            "toolCalls": self.tool_calls,
         }
 
 
@@ -166,4 +179,12 @@ def _fraction(text: str) -> float:
 def _title(text: str) -> str:
     if not text:
         raise FaultSpecError("a failure needs a non-empty error title")
+    return text
+
+
+def _tool_call_fault(text: str) -> str:
+    if text not in TOOL_CALL_FAULTS:
+        raise FaultSpecError(
+            f"tool-calls must be one of {', '.join(TOOL_CALL_FAULTS)}, got {text!r}"
+        )
     return text

@@ -211,6 +211,7 @@ class ServerProcess:
         delays: dict[str, float] | None = None,
         failures: dict[str, str] | None = None,
         download_fail_at: float | None = None,
+        tool_calls: str | None = None,
     ) -> None:
         """Replace the fault plan. Endpoints are named ``"namespace/endpoint"``.
 
@@ -218,12 +219,15 @@ class ServerProcess:
         ``llm/predict`` channel. ``delays``: seconds to wait before an endpoint runs.
         ``failures``: make an endpoint fail with an error of the given title.
         ``download_fail_at``: fail model downloads once that fraction (0..1) arrived.
+        ``tool_calls``: ``"malformed"`` or ``"unknown-tool"`` corrupts every tool call
+        a model produces.
         """
         body = {
             "closeAfterFragments": close_after_fragments,
             "delays": delays or {},
             "failures": failures or {},
             "downloadFailAt": download_fail_at,
+            "toolCalls": tool_calls,
         }
         self._control("POST", "/lmstudio-test/faults", body)
 

@@ -19,9 +19,9 @@ import textwrap
 from typing import Any
 
 import pytest
-from sync.test_doc_snippets import SNIPPETS, Snippet, preload  # tests/ is on the path
 
 from lmstudio_async.testing import ServerProcess
+from tests.sync.test_doc_snippets import SNIPPETS, Snippet, preload
 
 from .snippet_runner import run_snippet
 

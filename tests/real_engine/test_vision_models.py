@@ -17,6 +17,7 @@ import pytest
 
 from lmstudio_async import AsyncClient, Chat, LMStudioServerError
 from lmstudio_async.protocol import EmbeddingModelInfo, LlmInfo
+from lmstudio_async.server.engines.base import GeneratedPiece
 from lmstudio_async.server.engines.gguf.catalog import GgufCatalog
 from lmstudio_async.testing.images import png
 from lmstudio_async.testing.process import ServerProcess
@@ -134,7 +135,9 @@ async def test_a_vision_job_streams_the_chat_completion(finish: str, reason: str
     job = VisionJob(fake, messages, sampling_for(settings, None), settings)
     with ThreadPoolExecutor(1) as worker:
         prediction = LlamaPrediction(job, worker)
-        text = "".join([piece.text async for piece in prediction])
+        text = "".join(
+            [piece.text async for piece in prediction if isinstance(piece, GeneratedPiece)]
+        )
     assert text == "A red square"
     assert prediction.outcome is not None and prediction.outcome.stop_reason == reason
     assert prediction.predicted_tokens == 3

@@ -39,6 +39,14 @@ EXPECTED = {
         "sunflower.png is a 64x48 PNG; its dominant colour is yellow",
     ],
     "search_download.py": ["100.0% of", "Finalizing", "Downloaded as smollm2-135m-instruct"],
+    "tool_use.py": [
+        "Tool call: add({'a': 1234, 'b': 4321})",
+        "Tool result: 5555",
+        "Tool result: 0.92",
+        "Rounds: 2",
+        "Requested: weather({'city': 'Oslo'})",
+        'Final: Tool result: {"city": "Oslo", "sky": "clear"}.',
+    ],
 }
 STDIN = {"chatbot.py": "Hello there\nWhat can you do?\n\n"}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Sequence
 
@@ -25,7 +26,7 @@ from ...protocol import (
 )
 from .. import model_errors
 from ..api import CallContext, ChannelContext, ChannelEndpoint, Namespace, RpcEndpoint
-from ..engines.base import Prediction
+from ..engines.base import GeneratedPiece, Prediction
 from ..engines.prediction_settings import (
     PredictionSettings,
     default_prediction_config,
@@ -36,6 +37,7 @@ from ..engines.vision import AttachedImage
 from ..models import Instance
 from ..vision import attached_images, check_vision
 from .base_model import add_base_model_endpoints
+from .tool_calls import tool_call_packet
 
 __all__ = ["build_llm_namespace"]
 
@@ -76,6 +78,9 @@ async def _relay(
                 return "modelUnloaded", first_piece_at
             if first_piece_at is None:
                 first_piece_at = time.monotonic()
+            if not isinstance(piece, GeneratedPiece):
+                await send(tool_call_packet(piece, ctx.state.faults.tool_calls))
+                continue
             fragment = LlmPredictionFragment(content=piece.text, tokens_count=piece.tokens_count)
             await send(FragmentPacket(fragment=fragment))
     finally:
@@ -145,7 +150,14 @@ async def predict(ctx: ChannelContext, parameter: PredictParameter) -> None:
     images = attached_images(parameter.history, ctx.state.files, ctx.client.identifier)
     if images:
         check_vision(instance)  # refuse before any packet is sent
-    prompt = instance.model.apply_prompt_template(parameter.history, settings, TemplateOptions())
+    offer = settings.tools
+    if offer is not None:
+        offer = offer.with_default_choice(ctx.state.config.tool_choice)  # type: ignore[arg-type]
+        settings = dataclasses.replace(settings, tools=offer)
+    options = TemplateOptions(
+        tool_definitions=offer.definitions() if offer and offer.active else ()
+    )
+    prompt = instance.model.apply_prompt_template(parameter.history, settings, options)
     await _stream_prediction(ctx, instance, prompt, settings, images, parameter.history)
 
 

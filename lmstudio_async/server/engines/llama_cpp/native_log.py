@@ -24,7 +24,7 @@ _ERROR = 3
 _CONTINUE = 5
 
 
-@llama_cpp.llama_log_callback  # type: ignore[untyped-decorator,misc]
+@llama_cpp.llama_log_callback  # type: ignore[untyped-decorator]
 def _log(level: int, text: bytes, user_data: ctypes.c_void_p) -> None:
     if level == _CONTINUE or not text.strip():
         return

@@ -48,6 +48,11 @@ class FunctionToolCallRequest(WireStruct, tag_field="type", tag="function", kw_o
     id: str | None = None
     arguments: dict[str, Any] | None = None
 
+    @property
+    def type(self) -> str:
+        """The request's kind (its wire tag): ``"function"``."""
+        return str(type(self).__struct_config__.tag)
+
 
 class ToolCallRequestPart(WireStruct, tag_field="type", tag="toolCallRequest", kw_only=True):
     tool_call_request: FunctionToolCallRequest

@@ -33,7 +33,6 @@ P = inspect.Parameter
 
 # --- what is deliberately left out, and why ------------------------------------------------
 
-BUILT_BY_ISSUE_11 = "built by issue 11 (tool use)"
 IMPLEMENTATION_MODULE = (
     "an implementation module of the official SDK; its public names are top-level here"
 )
@@ -43,20 +42,6 @@ SESSION_PLUMBING = (
 )
 
 EXCLUDED: dict[str, str] = {
-    # --- tool use: remove as issue 11 lands -------------------------------------------------
-    "act": BUILT_BY_ISSUE_11,
-    "ActResult": BUILT_BY_ISSUE_11,
-    "PredictionRoundResult": BUILT_BY_ISSUE_11,
-    "ToolCallRequest": BUILT_BY_ISSUE_11,
-    "ToolCallResultData": BUILT_BY_ISSUE_11,
-    "ToolDefinition": BUILT_BY_ISSUE_11,
-    "ToolFunctionDef": BUILT_BY_ISSUE_11,
-    "ToolFunctionDefDict": BUILT_BY_ISSUE_11,
-    "ToolResultMessage": BUILT_BY_ISSUE_11,
-    "AsyncLLM.act": BUILT_BY_ISSUE_11,
-    "LLM.act": BUILT_BY_ISSUE_11,
-    "Chat.add_tool_result": BUILT_BY_ISSUE_11,
-    "Chat.add_tool_results": BUILT_BY_ISSUE_11,
     # --- everything else -------------------------------------------------------------------
     "async_api": IMPLEMENTATION_MODULE,
     "sync_api": IMPLEMENTATION_MODULE,
@@ -104,6 +89,7 @@ MADE_BY_THE_SDK = {
     *ASYNC_TO_SYNC,
     *ASYNC_TO_SYNC.values(),
     "PredictionResult",
+    "PredictionRoundResult",
 }
 #: Members every subclass of these has (checked by being a subclass, not one by one).
 INHERITED_FROM = (dict, tuple, BaseException, msgspec.Struct)

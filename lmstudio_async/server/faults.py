@@ -16,8 +16,11 @@ __all__ = ["FaultPlan", "FaultSpecError", "FAULT_SPEC_HELP"]
 FAULT_SPEC_HELP = (
     "close-after-fragments=N (drop the socket after N fragments of each predict channel), "
     "delay:NAMESPACE/ENDPOINT=SECONDS (wait before running the handler), "
-    "fail:NAMESPACE/ENDPOINT=TITLE (answer with an error of that title)"
+    "fail:NAMESPACE/ENDPOINT=TITLE (answer with an error of that title), "
+    "tool-calls=malformed|unknown-tool (corrupt every tool call a model produces)"
 )
+#: Values of the ``tool-calls`` fault.
+TOOL_CALL_FAULTS = ("malformed", "unknown-tool")
 
 
 class FaultSpecError(ValueError):
@@ -32,9 +35,12 @@ class FaultPlan:
     delays: dict[str, float] = field(default_factory=dict)
     #: ``"namespace/endpoint"`` -> title of the error it fails with.
     failures: dict[str, str] = field(default_factory=dict)
+    #: Corrupt the tool calls models produce: ``malformed`` or ``unknown-tool``.
+    tool_calls: str | None = None
 
     def clear(self) -> None:
         self.close_after_fragments = None
+        self.tool_calls = None
         self.delays.clear()
         self.failures.clear()
 
@@ -43,6 +49,7 @@ class FaultPlan:
         self.close_after_fragments = other.close_after_fragments
         self.delays = dict(other.delays)
         self.failures = dict(other.failures)
+        self.tool_calls = other.tool_calls
 
     def add_spec(self, spec: str) -> None:
         """Add one CLI-style fault, e.g. ``"delay:system/version=2.5"``."""
@@ -53,6 +60,8 @@ class FaultPlan:
             )
         if name == "close-after-fragments":
             self.close_after_fragments = _fragment_count(value)
+        elif name == "tool-calls":
+            self.tool_calls = _tool_call_fault(value)
         elif name.startswith("delay:"):
             self.delays[_endpoint_key(name[len("delay:") :])] = _delay(value)
         elif name.startswith("fail:"):
@@ -72,10 +81,11 @@ class FaultPlan:
         """Parse the ``POST /lmstudio-test/faults`` body; absent keys mean "no such fault"."""
         if not isinstance(body, dict):
             raise FaultSpecError("the body must be a JSON object")
-        unknown = set(body) - {"closeAfterFragments", "delays", "failures"}
+        unknown = set(body) - {"closeAfterFragments", "delays", "failures", "toolCalls"}
         if unknown:
             raise FaultSpecError(
-                f"unknown keys {sorted(unknown)}; expected closeAfterFragments, delays, failures"
+                f"unknown keys {sorted(unknown)}; expected closeAfterFragments, delays, "
+                "failures, toolCalls"
             )
         plan = cls()
         count = body.get("closeAfterFragments")
@@ -91,6 +101,11 @@ class FaultPlan:
             if not isinstance(title, str):
                 raise FaultSpecError(f"failures[{key!r}] must be an error title (a string)")
             plan.failures[_endpoint_key(key)] = _title(title)
+        tool_calls = body.get("toolCalls")
+        if tool_calls is not None:
+            if not isinstance(tool_calls, str):
+                raise FaultSpecError("toolCalls must be a string or null")
+            plan.tool_calls = _tool_call_fault(tool_calls)
         return plan
 
     def to_json(self) -> dict[str, Any]:
@@ -98,6 +113,7 @@ class FaultPlan:
             "closeAfterFragments": self.close_after_fragments,
             "delays": dict(self.delays),
             "failures": dict(self.failures),
+            "toolCalls": self.tool_calls,
         }
 
 
@@ -142,4 +158,12 @@ def _delay(text: str) -> float:
 def _title(text: str) -> str:
     if not text:
         raise FaultSpecError("a failure needs a non-empty error title")
+    return text
+
+
+def _tool_call_fault(text: str) -> str:
+    if text not in TOOL_CALL_FAULTS:
+        raise FaultSpecError(
+            f"tool-calls must be one of {', '.join(TOOL_CALL_FAULTS)}, got {text!r}"
+        )
     return text

@@ -210,17 +210,21 @@ class ServerProcess:
         close_after_fragments: int | None = None,
         delays: dict[str, float] | None = None,
         failures: dict[str, str] | None = None,
+        tool_calls: str | None = None,
     ) -> None:
         """Replace the fault plan. Endpoints are named ``"namespace/endpoint"``.
 
         ``close_after_fragments``: drop the socket after that many fragments of each
         ``llm/predict`` channel. ``delays``: seconds to wait before an endpoint runs.
         ``failures``: make an endpoint fail with an error of the given title.
+        ``tool_calls``: ``"malformed"`` or ``"unknown-tool"`` corrupts every tool call
+        a model produces.
         """
         body = {
             "closeAfterFragments": close_after_fragments,
             "delays": delays or {},
             "failures": failures or {},
+            "toolCalls": tool_calls,
         }
         self._control("POST", "/lmstudio-test/faults", body)
 

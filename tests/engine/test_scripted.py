@@ -43,7 +43,7 @@ def _settings(fields: dict[str, Any] | None = None) -> PredictionSettings:
 
 
 async def _collect(prediction: Prediction) -> list[GeneratedPiece]:
-    return [piece async for piece in prediction]
+    return [piece async for piece in prediction if isinstance(piece, GeneratedPiece)]
 
 
 async def _reply(model: ScriptedModel, prompt: str, **fields: Any) -> tuple[str, Prediction]:

@@ -46,16 +46,28 @@ def test_bad_cli_specs_are_explained(spec: str, complaint: str) -> None:
 
 def test_json_plan_is_parsed_and_validated() -> None:
     plan = FaultPlan.from_json(
-        {"closeAfterFragments": 3, "delays": {"llm/predict": 1}, "failures": {"a/b": "X"}}
+        {
+            "closeAfterFragments": 3,
+            "delays": {"llm/predict": 1},
+            "failures": {"a/b": "X"},
+            "toolCalls": "malformed",
+        }
     )
     assert plan.to_json() == {
         "closeAfterFragments": 3,
         "delays": {"llm/predict": 1.0},
         "failures": {"a/b": "X"},
+        "toolCalls": "malformed",
     }
     assert FaultPlan.from_json({}).to_json() == FaultPlan().to_json()
     bad: object
-    for bad in ([], {"closeAfterFragments": "3"}, {"delays": {"x": 1}}, {"typo": 1}):
+    for bad in (
+        [],
+        {"closeAfterFragments": "3"},
+        {"delays": {"x": 1}},
+        {"typo": 1},
+        {"toolCalls": "sometimes"},
+    ):
         with pytest.raises(FaultSpecError):
             FaultPlan.from_json(bad)
 

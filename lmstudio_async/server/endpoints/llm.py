@@ -23,7 +23,7 @@ from ...protocol import (
 )
 from .. import model_errors
 from ..api import CallContext, ChannelContext, ChannelEndpoint, Namespace, RpcEndpoint
-from ..engines.base import Prediction
+from ..engines.base import GeneratedPiece, Prediction
 from ..engines.prediction_settings import (
     PredictionSettings,
     default_prediction_config,
@@ -32,6 +32,7 @@ from ..engines.prediction_settings import (
 from ..engines.template import TemplateOptions
 from ..models import Instance
 from .base_model import add_base_model_endpoints
+from .tool_calls import tool_call_packet
 
 __all__ = ["build_llm_namespace"]
 
@@ -72,6 +73,9 @@ async def _relay(
                 return "modelUnloaded", first_piece_at
             if first_piece_at is None:
                 first_piece_at = time.monotonic()
+            if not isinstance(piece, GeneratedPiece):
+                await send(tool_call_packet(piece, ctx.state.faults.tool_calls))
+                continue
             fragment = LlmPredictionFragment(content=piece.text, tokens_count=piece.tokens_count)
             await send(FragmentPacket(fragment=fragment))
     finally:
@@ -129,7 +133,11 @@ async def predict(ctx: ChannelContext, parameter: PredictParameter) -> None:
         raise model_errors.preset_not_found(parameter.fuzzy_preset_identifier)
     instance = ctx.state.models.find(parameter.model_specifier, _DOMAIN)
     settings = resolve_prediction_settings(parameter.prediction_config_stack)
-    prompt = instance.model.apply_prompt_template(parameter.history, settings, TemplateOptions())
+    offer = settings.tools
+    options = TemplateOptions(
+        tool_definitions=offer.definitions() if offer and offer.active else ()
+    )
+    prompt = instance.model.apply_prompt_template(parameter.history, settings, options)
     await _stream_prediction(ctx, instance, prompt, settings)
 
 

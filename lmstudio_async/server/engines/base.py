@@ -11,12 +11,16 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from ...protocol import ChatHistoryData, ModelInfo
 from .load_settings import LoadSettings
-from .prediction_settings import PredictionSettings
 from .template import TemplateOptions
+
+if TYPE_CHECKING:
+    # Not imported at run time: prediction_settings -> tools imports this module.
+    from .prediction_settings import PredictionSettings
+    from .tools import ToolCallEvent
 
 __all__ = [
     "ProgressCallback",
@@ -51,6 +55,10 @@ class PredictionOutcome:
 class Prediction(Protocol):
     """One running generation: iterate it for pieces, then read :attr:`outcome`.
 
+    When the settings offer tools, the iterator may also yield the tool-call
+    events of :mod:`.tools` (``PredictionEvent`` is the union); the outcome is
+    then ``toolCalls``.
+
     The caller may stop iterating early (cancel, model unloaded); it then calls
     :meth:`aclose` and reports its own stop reason.
     """
@@ -65,7 +73,7 @@ class Prediction(Protocol):
         """Set once the iterator is exhausted; ``None`` before that."""
         ...
 
-    def __aiter__(self) -> AsyncIterator[GeneratedPiece]: ...
+    def __aiter__(self) -> AsyncIterator[GeneratedPiece | ToolCallEvent]: ...
 
     async def aclose(self) -> None: ...
 

@@ -10,6 +10,7 @@ from ...protocol import KVConfig, KVConfigStack
 from ..api import ServerError
 from .kv_schema import ConfigSchema, checked_value, collapse_stack, to_kvconfig
 from .template import DEFAULT_PROMPT_TEMPLATE
+from .tools import ToolOffer, tool_offer_from_config
 
 __all__ = ["PredictionSettings", "resolve_prediction_settings", "default_prediction_config"]
 
@@ -67,6 +68,8 @@ class PredictionSettings:
     #: ``contextOverflowPolicy`` is ``stopAtLimit``.
     stop_at_context_limit: bool
     values: Mapping[str, Any]
+    #: The tools the model may call (``llm.prediction.tools`` and ``toolChoice``), if any.
+    tools: ToolOffer | None = None
 
     def kvconfig(self) -> KVConfig:
         return to_kvconfig(self.values)
@@ -108,7 +111,8 @@ def _json_schema(structured: Any) -> Mapping[str, Any] | None:
 
 def resolve_prediction_settings(stack: KVConfigStack) -> PredictionSettings:
     """Collapse ``stack`` over the server defaults and read what the engine honours."""
-    values = _SCHEMA.effective(collapse_stack(stack))
+    collapsed = collapse_stack(stack)
+    values = _SCHEMA.effective(collapsed)
     template = values[_P + "promptTemplate"]
     if not isinstance(template, Mapping):
         template = DEFAULT_PROMPT_TEMPLATE
@@ -121,6 +125,9 @@ def resolve_prediction_settings(stack: KVConfigStack) -> PredictionSettings:
         raw_completion=any(layer.layer_name == _COMPLETION_LAYER for layer in stack.layers),
         stop_at_context_limit=values[_P + "contextOverflowPolicy"] == "stopAtLimit",
         values=values,
+        # toolChoice (a JS HEAD key) is honoured but not reported back: the official Python
+        # SDK does not know it, and LM Studio R54 does not report it either.
+        tools=tool_offer_from_config(values[_P + "tools"], collapsed.get(_P + "toolChoice")),
     )
 
 

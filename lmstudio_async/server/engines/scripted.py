@@ -2,7 +2,8 @@
 
 Replies are pseudo-random English-like text whose content depends only on the
 prompt and the seed, and whose length is drawn from the prompt within the
-server's ``reply_tokens`` range. Timing comes from the server config: loads
+server's ``reply_tokens`` range. When a prediction offers tools, the model calls
+them by the rule of :mod:`.scripted_tools`. Timing comes from the server config: loads
 take ``load_time`` seconds, each token ``token_delay`` seconds.
 """
 
@@ -21,9 +22,11 @@ from .catalog import CatalogEntry, build_catalog
 from .json_schema import generate_json
 from .load_settings import LoadSettings
 from .prediction_settings import PredictionSettings
+from .scripted_tools import plan_tool_use
 from .stopping import StopStringFilter
 from .template import TemplateOptions, render_prompt
 from .tokenizer import count_tokens, split_tokens, stable_hash, tokenize
+from .tools import TOOL_CALLS_STOP_REASON, ToolCallArgumentsFragment, ToolCallEvent
 
 __all__ = ["ScriptedEngine", "ScriptedModel", "ScriptedPrediction"]
 
@@ -72,9 +75,16 @@ class ScriptedPrediction:
     """Streams precomputed pieces, honouring stop strings and the per-token delay."""
 
     def __init__(
-        self, pieces: list[str], exhausted_reason: str, stop_strings: tuple[str, ...], delay: float
+        self,
+        pieces: list[str],
+        exhausted_reason: str,
+        stop_strings: tuple[str, ...],
+        delay: float,
+        tool_events: list[ToolCallEvent] | None = None,
     ) -> None:
         self._pieces = pieces
+        #: Emitted after the pieces, each argument fragment counting as a token.
+        self._tool_events = tool_events or []
         self._exhausted_reason = exhausted_reason
         self._filter = StopStringFilter(stop_strings)
         self._delay = delay
@@ -82,13 +92,13 @@ class ScriptedPrediction:
         self.outcome: PredictionOutcome | None = None
         self._stream = self._generate()
 
-    def __aiter__(self) -> AsyncIterator[GeneratedPiece]:
+    def __aiter__(self) -> AsyncIterator[GeneratedPiece | ToolCallEvent]:
         return self._stream
 
     async def aclose(self) -> None:
         await self._stream.aclose()
 
-    async def _generate(self) -> AsyncGenerator[GeneratedPiece, None]:
+    async def _generate(self) -> AsyncGenerator[GeneratedPiece | ToolCallEvent, None]:
         stop_filter = self._filter
         delay = self._delay
         unreported = 0
@@ -109,6 +119,12 @@ class ScriptedPrediction:
         rest = stop_filter.flush()
         if rest:
             yield GeneratedPiece(rest, unreported)
+        for event in self._tool_events:
+            if isinstance(event, ToolCallArgumentsFragment):
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                self.predicted_tokens += 1
+            yield event
         self.outcome = PredictionOutcome(self._exhausted_reason)
 
 
@@ -146,6 +162,11 @@ class ScriptedModel:
     def predict(self, prompt: str, settings: PredictionSettings) -> ScriptedPrediction:
         seed = settings.seed if settings.seed is not None else self._settings.seed
         rng = random.Random(stable_hash("reply", prompt, str(seed)))
+        tool_plan = plan_tool_use(prompt, settings.tools, seed or 0)
+        if tool_plan.events:
+            return ScriptedPrediction(
+                [], TOOL_CALLS_STOP_REASON, (), self._token_delay, tool_plan.events
+            )
         if settings.json_schema is not None:
             document = generate_json(settings.json_schema, rng.getrandbits(64))
             pieces = split_tokens(json.dumps(document, ensure_ascii=False))
@@ -153,6 +174,8 @@ class ScriptedModel:
             low, high = self._reply_tokens
             span = max(0, high - low) + 1
             pieces = _reply_pieces(rng, low + stable_hash("length", prompt) % span)
+            if tool_plan.reply_prefix:
+                pieces = split_tokens(tool_plan.reply_prefix) + pieces
         reason = "eosFound"
         if settings.max_tokens is not None and settings.max_tokens < len(pieces):
             pieces, reason = pieces[: settings.max_tokens], "maxPredictedTokensReached"

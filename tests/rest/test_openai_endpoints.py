@@ -130,6 +130,9 @@ async def test_responses_max_output_tokens_is_incomplete(oai: openai.AsyncOpenAI
     assert reply.status == "incomplete"
     assert reply.incomplete_details is not None
     assert reply.incomplete_details.reason == "max_output_tokens"
+    async with oai.responses.stream(model=LLM, input="x", max_output_tokens=2) as stream:
+        streamed = await stream.get_final_response()
+    assert streamed.status == "incomplete" and streamed.output_text == reply.output_text
 
 
 async def test_responses_json_schema_text_format(oai: openai.AsyncOpenAI) -> None:

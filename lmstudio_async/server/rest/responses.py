@@ -413,8 +413,10 @@ async def create_response(
         reply = _response(response_id, body, model, created, output.items, result)
         if stream is None:
             return json_response(reply)
-        done = "response.completed" if reply["status"] == "completed" else "response.incomplete"
-        await output.emit(done, response=reply)
+        # Always "response.completed", even for an incomplete response (OpenAI would send
+        # "response.incomplete"): LM Studio documents only this end event, and the openai
+        # client's stream helper needs it to return the final response.
+        await output.emit("response.completed", response=reply)
         await stream.close()
         return stream.response
     except ClientGone:

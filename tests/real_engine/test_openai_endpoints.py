@@ -61,17 +61,21 @@ async def test_a_greedy_reply_is_the_websocket_apis_reply(
 async def test_streamed_greedy_reply_is_the_same_and_stops_at_max_tokens(
     oai: openai.AsyncOpenAI,
 ) -> None:
-    settings = {"temperature": 0, "seed": GREEDY["seed"], "max_tokens": 16}
+    seed = GREEDY["seed"]
     # llama.cpp reuses the cached prompt prefix on a repeat, which can shift the logits a
     # little: warm the cache first, so that the two compared replies see the same state.
-    await oai.chat.completions.create(model=LLM_KEY, messages=MESSAGES, **settings)  # type: ignore[call-overload]
-    whole = await oai.chat.completions.create(model=LLM_KEY, messages=MESSAGES, **settings)  # type: ignore[call-overload]
+    for _ in range(2):
+        whole = await oai.chat.completions.create(
+            model=LLM_KEY, messages=MESSAGES, temperature=0, seed=seed, max_tokens=16
+        )
     stream = await oai.chat.completions.create(
         model=LLM_KEY,
         messages=MESSAGES,
+        temperature=0,
+        seed=seed,
+        max_tokens=16,
         stream=True,
         stream_options={"include_usage": True},
-        **settings,  # type: ignore[arg-type]
     )
     chunks = [chunk async for chunk in stream]
     text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)

@@ -195,3 +195,33 @@ async def test_paths_outside_the_rest_apis_still_404(
 ) -> None:
     async with http.get(f"{server.url}/nothing-here") as response:
         assert response.status == 404
+
+
+async def test_injected_failures_are_engine_errors_not_retried(
+    server: LocalServer, oai: openai.AsyncOpenAI, http: aiohttp.ClientSession
+) -> None:
+    server.state.faults.failures["llm/predict"] = "The engine crashed"
+    with pytest.raises(openai.InternalServerError) as caught:
+        await oai.chat.completions.create(model=LLM, messages=HELLO)
+    assert caught.value.status_code == 500 and "The engine crashed" in caught.value.message
+    async with http.post(
+        f"{server.url}/v1/chat/completions", json={"model": LLM, "messages": HELLO}
+    ) as response:
+        assert response.status == 500
+        assert response.headers["x-should-retry"] == "false"
+    # The raw-completion endpoint has its own fault key, as over the websocket.
+    reply = await oai.completions.create(model=LLM, prompt="x", max_tokens=2)
+    assert reply.choices[0].text
+    server.state.faults.failures["embedding/embedString"] = "No vectors today"
+    with pytest.raises(openai.InternalServerError):
+        await oai.embeddings.create(model=EMBEDDING, input="x")
+
+
+async def test_a_failure_mid_stream_travels_in_the_stream(
+    server: LocalServer, oai: openai.AsyncOpenAI
+) -> None:
+    server.state.faults.failures["llm/predict"] = "The engine crashed"
+    stream = await oai.chat.completions.create(model=LLM, messages=HELLO, stream=True)
+    with pytest.raises(openai.APIError, match="The engine crashed"):
+        async for _chunk in stream:
+            pass

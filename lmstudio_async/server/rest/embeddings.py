@@ -14,7 +14,7 @@ from ..endpoints.embedding import embed_string
 from ..state import ServerState
 from .bodies import EmbeddingRequest, check_count, read_body
 from .errors import bad_request, from_server_error, json_response, missing_parameter
-from .running import get_model
+from .running import apply_faults, get_model
 
 __all__ = ["embeddings"]
 
@@ -53,6 +53,7 @@ async def embeddings(request: web.Request, state: ServerState) -> web.Response:
     data: list[dict[str, Any]] = []
     prompt_tokens = 0
     for index, text in enumerate(inputs):
+        await apply_faults(state, "embedding/embedString")
         parameter = EmbedStringParameter(model_specifier=specifier, input_string=text)
         try:
             result = await embed_string(ctx, parameter)

@@ -11,7 +11,9 @@ A client that disconnects reads as a cancel: the handler stops the prediction.
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import anyio
@@ -49,6 +51,7 @@ __all__ = [
     "LoadReport",
     "PredictionListener",
     "PredictionResult",
+    "apply_faults",
     "get_model",
     "run_chat",
     "run_raw",
@@ -103,10 +106,16 @@ class PredictionListener:
 class RestChannel(ChannelContext):
     """The channel a websocket prediction handler talks to, for one HTTP request."""
 
-    def __init__(self, state: ServerState, request: web.Request, listener: PredictionListener):
+    def __init__(
+        self,
+        state: ServerState,
+        request: web.Request,
+        listener: PredictionListener,
+        endpoint: str = "predict",
+    ) -> None:
         remote = request.remote or "unknown"
         super().__init__(
-            state=state, client=ClientInfo(f"http:{remote}"), namespace="llm", endpoint="predict"
+            state=state, client=ClientInfo(f"http:{remote}"), namespace="llm", endpoint=endpoint
         )
         self._request = request
         self._listener = listener
@@ -239,11 +248,31 @@ async def get_model(
     raise AssertionError("unreachable")
 
 
+async def apply_faults(state: ServerState, key: str) -> None:
+    """The fault plan's delay and failure for websocket endpoint ``key`` (``llm/predict``...).
+
+    A REST request doing that endpoint's work gets the same faults, so tests of an HTTP app
+    can inject them too. An injected failure is an engine failure: HTTP 500, as LM Studio
+    reports those (REST.md 3).
+    """
+    faults = state.faults
+    delay = faults.delays.get(key)
+    if delay:
+        await anyio.sleep(delay)
+    title = faults.failures.get(key)
+    if title is not None:
+        raise RestError(500, title, type="internal_error")
+
+
 async def _run(
-    channel: RestChannel, instance: Instance, load_seconds: float | None, work: Any
+    channel: RestChannel,
+    instance: Instance,
+    load_seconds: float | None,
+    work: Callable[[], Awaitable[None]],
 ) -> PredictionResult:
     try:
-        await work
+        await apply_faults(channel.state, f"llm/{channel.endpoint}")
+        await work()
     except ServerError as exc:
         raise from_server_error(exc, model=instance.identifier, available=[]) from None
     if channel.success is None:
@@ -267,7 +296,7 @@ async def run_chat(
         history=history,
         prediction_config_stack=stack,
     )
-    return await _run(channel, instance, load_seconds, llm.predict(channel, parameter))
+    return await _run(channel, instance, load_seconds, partial(llm.predict, channel, parameter))
 
 
 async def run_raw(
@@ -280,10 +309,12 @@ async def run_raw(
     load_seconds: float | None = None,
 ) -> PredictionResult:
     """Continue ``prompt`` as-is, with no chat template (``/v1/completions``)."""
-    channel = RestChannel(state, request, listener)
+    channel = RestChannel(state, request, listener, endpoint="completeRawText")
     parameter = CompleteRawTextParameter(
         model_specifier=InstanceReferenceSpecifier(instance_reference=instance.reference),
         raw_prompt=prompt,
         prediction_config_stack=stack,
     )
-    return await _run(channel, instance, load_seconds, llm.complete_raw_text(channel, parameter))
+    return await _run(
+        channel, instance, load_seconds, partial(llm.complete_raw_text, channel, parameter)
+    )

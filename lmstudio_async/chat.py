@@ -18,12 +18,19 @@ from .protocol import (
     ChatHistoryData,
     ChatMessage,
     FilePart,
+    FunctionToolCallRequest,
     SystemMessage,
     TextPart,
     ToolCallRequestPart,
     ToolMessage,
     UserMessage,
     role_of,
+)
+from .tools.chat_parts import (
+    ToolCallResultInput,
+    response_text,
+    tool_call_parts,
+    tool_result_message,
 )
 
 __all__ = ["Chat", "ChatHistoryInput", "ChatMessageInput", "AssistantResponse"]
@@ -124,16 +131,28 @@ class Chat:
         return message
 
     def add_assistant_response(
-        self, response: str, tool_call_requests: Iterable[ToolCallRequestPart] = ()
+        self,
+        response: str | Any,
+        tool_call_requests: Iterable[ToolCallRequestPart | FunctionToolCallRequest] = (),
     ) -> AssistantMessage:
-        """Add the assistant's reply."""
+        """Add the assistant's reply (text or a prediction result), with any tool calls it made."""
         parts: list[TextPart | FilePart | ToolCallRequestPart] = [
-            TextPart(text=_text(response, "assistant response"))
+            TextPart(text=_text(response_text(response), "assistant response"))
         ]
-        parts.extend(tool_call_requests)
+        parts.extend(tool_call_parts(tool_call_requests))
         message = AssistantMessage(content=parts)
         self._append(message)
         return message
+
+    def add_tool_results(self, results: Iterable[ToolCallResultInput]) -> ToolMessage:
+        """Add the answers to the model's tool calls, as one ``tool`` message."""
+        message = tool_result_message(results)
+        self._messages.append(message)
+        return message
+
+    def add_tool_result(self, result: ToolCallResultInput) -> ToolMessage:
+        """Add the answer to one tool call, as a ``tool`` message."""
+        return self.add_tool_results([result])
 
     def append(self, message: ChatMessageInput) -> ChatMessage:
         """Add a message (a wire message, or ``{"role": ..., "content": ...}``)."""

@@ -11,7 +11,7 @@ wire forms.) Using a handle whose instance is gone raises
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, overload
 
 from .callbacks import Callback, Callback0
@@ -23,7 +23,7 @@ from .config import (
     LlmLoadModelConfig,
 )
 from .config.mapping import ConfigSchema
-from .errors import LMStudioModelNotFoundError, LMStudioValueError
+from .errors import LMStudioModelNotFoundError, LMStudioPredictionError, LMStudioValueError
 from .predict_request import PredictionConfigInput, build_chat_request, build_completion_request
 from .prediction import AsyncPredictionStream, PredictionCallbacks, PredictionResult
 from .protocol import (
@@ -50,6 +50,14 @@ from .protocol import (
 )
 from .specifiers import by_reference
 from .structured import ResponseFormat, ResponseSchema
+from .tools.definitions import (
+    ToolDefinition,
+    ToolProvider,
+    offer_tools,
+    resolve_tools,
+    tools_setting,
+)
+from .tools.results import ActResult, PredictionRoundResult, ToolCallRequest, ToolResultMessage
 
 if TYPE_CHECKING:
     from .client import AsyncClient
@@ -208,6 +216,7 @@ class AsyncLLM(AsyncModelHandle[LlmInstanceInfo, LlmLoadModelConfig]):
         on_prediction_fragment: Callback[LlmPredictionFragment] | None = None,
         on_prompt_processing_progress: Callback[float] | None = None,
         timeout: float | None = None,
+        tools: Iterable[ToolDefinition] | None = None,
     ) -> AsyncPredictionStream:
         """Stream the model's reply to a chat: ``async for fragment in llm.respond_stream(chat)``.
 
@@ -215,17 +224,39 @@ class AsyncLLM(AsyncModelHandle[LlmInstanceInfo, LlmLoadModelConfig]):
         user message). Arguments are checked before anything is sent; the request
         goes out when the stream is first used. ``timeout`` bounds the server's
         silence between two packets.
+
+        ``tools`` offers tools to the model without running them: the result's
+        ``tool_call_requests`` holds the calls it asks for (answer them with
+        ``chat.add_tool_results`` and respond again), or use :meth:`act`.
         """
-        parameter, schema = build_chat_request(self._specifier(), history, config, response_format)
-        return self._stream(
-            "chat response",
-            parameter,
-            schema,
+        return self._chat_stream(
+            history,
+            config,
+            response_format,
             PredictionCallbacks(
                 on_message, on_first_token, on_prediction_fragment, on_prompt_processing_progress
             ),
             timeout,
+            tools=None if tools is None else tools_setting(resolve_tools(tools).values()),
         )
+
+    def _chat_stream(
+        self,
+        history: ChatHistoryInput,
+        config: PredictionConfigInput,
+        response_format: ResponseFormat | None,
+        callbacks: PredictionCallbacks,
+        timeout: float | None,
+        *,
+        tools: dict[str, Any] | None = None,
+        preset: str | None = None,
+    ) -> AsyncPredictionStream:
+        parameter, schema = build_chat_request(self._specifier(), history, config, response_format)
+        if tools is not None:
+            offer_tools(parameter, tools)
+        if preset is not None:
+            parameter.fuzzy_preset_identifier = preset
+        return self._stream("chat response", parameter, schema, callbacks, timeout)
 
     async def respond(
         self,
@@ -238,6 +269,7 @@ class AsyncLLM(AsyncModelHandle[LlmInstanceInfo, LlmLoadModelConfig]):
         on_prediction_fragment: Callback[LlmPredictionFragment] | None = None,
         on_prompt_processing_progress: Callback[float] | None = None,
         timeout: float | None = None,
+        tools: Iterable[ToolDefinition] | None = None,
     ) -> PredictionResult:
         """The model's complete reply to a chat (see :meth:`respond_stream`)."""
         stream = self.respond_stream(
@@ -249,8 +281,60 @@ class AsyncLLM(AsyncModelHandle[LlmInstanceInfo, LlmLoadModelConfig]):
             on_prediction_fragment=on_prediction_fragment,
             on_prompt_processing_progress=on_prompt_processing_progress,
             timeout=timeout,
+            tools=tools,
         )
         return await stream.wait_for_result()
+
+    async def act(
+        self,
+        chat: ChatHistoryInput,
+        tools: Iterable[ToolDefinition | ToolProvider],
+        *,
+        max_prediction_rounds: int | None = None,
+        max_parallel_tool_calls: int | None = 1,
+        config: PredictionConfigInput = None,
+        preset: str | None = None,
+        on_message: Callback[AssistantResponse | ToolResultMessage] | None = None,
+        on_first_token: Callable[[int], object] | None = None,
+        on_prediction_fragment: Callable[[LlmPredictionFragment, int], object] | None = None,
+        on_round_start: Callable[[int], object] | None = None,
+        on_round_end: Callable[[int], object] | None = None,
+        on_prediction_completed: Callable[[PredictionRoundResult], object] | None = None,
+        on_prompt_processing_progress: Callable[[float, int], object] | None = None,
+        handle_invalid_tool_request: Callable[
+            [LMStudioPredictionError, ToolCallRequest | None], str | None
+        ]
+        | None = None,
+        tool_timeout: float | None = None,
+        timeout: float | None = None,
+    ) -> ActResult:
+        """Let the model use tools: predict, run the tools it calls, feed the results back,
+        and repeat until it answers without calling a tool (see :mod:`lmstudio_async.tools.act`).
+
+        ``chat`` is not changed; ``on_message`` receives each message the loop adds
+        (pass ``chat.append`` to record them).
+        """
+        from .tools.act import run_act
+
+        return await run_act(
+            self,
+            chat,
+            tools,
+            max_prediction_rounds=max_prediction_rounds,
+            max_parallel_tool_calls=max_parallel_tool_calls,
+            config=config,
+            preset=preset,
+            on_message=on_message,
+            on_first_token=on_first_token,
+            on_prediction_fragment=on_prediction_fragment,
+            on_round_start=on_round_start,
+            on_round_end=on_round_end,
+            on_prediction_completed=on_prediction_completed,
+            on_prompt_processing_progress=on_prompt_processing_progress,
+            handle_invalid_tool_request=handle_invalid_tool_request,
+            tool_timeout=tool_timeout,
+            packet_timeout=timeout,
+        )
 
     def complete_stream(
         self,

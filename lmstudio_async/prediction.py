@@ -24,7 +24,9 @@ from .config import LLM_LOAD_CONFIG, LLM_PREDICTION_CONFIG, LlmLoadModelConfig, 
 from .errors import LMStudioCancelledError, LMStudioChannelClosedError, LMStudioPredictionError
 from .protocol import (
     AssistantMessage,
+    FilePart,
     FragmentPacket,
+    FunctionToolCallRequest,
     LlmInstanceInfo,
     LlmPredictionFragment,
     LlmPredictionStats,
@@ -33,9 +35,10 @@ from .protocol import (
     PredictPacket,
     PromptProcessingProgressPacket,
     TextPart,
-    ToolCallGenerationFailed,
+    ToolCallRequestPart,
 )
 from .structured import ResponseSchema
+from .tools.calls import TOOL_CALL_PACKETS, ToolCallCollector
 
 if TYPE_CHECKING:
     from .transport.channel import Channel
@@ -68,6 +71,10 @@ class PredictionResult:
     prediction_config: LlmPredictionConfig
     #: Whether structured output was requested (then see :attr:`parsed`).
     structured: bool = False
+    #: The tool calls the model requested (when tools were offered), in order, unexecuted.
+    tool_call_requests: list[FunctionToolCallRequest] = field(default_factory=list)
+    #: One message per tool call the model tried but failed to write correctly.
+    tool_call_errors: list[str] = field(default_factory=list)
     _schema: ResponseSchema | None = field(default=None, repr=False, compare=False)
     _parsed: Any = field(default=_UNPARSED, repr=False, compare=False)
 
@@ -115,6 +122,7 @@ class AsyncPredictionStream:
         self._iterating = False
         self._cancelled = False
         self._got_first_token = False
+        self._tool_calls = ToolCallCollector()
         self._prompt_progress = ProgressReporter(callbacks.on_prompt_processing_progress)
 
     def __repr__(self) -> str:
@@ -272,8 +280,8 @@ class AsyncPredictionStream:
             await self._finish(packet)
         elif isinstance(packet, PredictionErrorPacket):
             raise LMStudioPredictionError.from_wire(self._label, packet.error)
-        elif isinstance(packet, ToolCallGenerationFailed):
-            logger.warning("The model produced a malformed tool call: %s", packet.error.title)
+        elif isinstance(packet, TOOL_CALL_PACKETS):
+            self._tool_calls.handle(packet)
         elif packet is None:
             raise LMStudioChannelClosedError(
                 f"LM Studio ended the {self._label} without a result (the prediction failed "
@@ -290,8 +298,13 @@ class AsyncPredictionStream:
             load_config=LLM_LOAD_CONFIG.from_kv_config(success.load_model_config),
             prediction_config=LLM_PREDICTION_CONFIG.from_kv_config(success.prediction_config),
             structured=self._schema is not None,
+            tool_call_requests=self._tool_calls.requests,
+            tool_call_errors=self._tool_calls.errors,
             _schema=self._schema,
         )
         if self._callbacks.on_message is not None:
-            message = AssistantMessage(content=[TextPart(text=content)])
-            await invoke(self._callbacks.on_message, message)
+            parts: list[TextPart | FilePart | ToolCallRequestPart] = [TextPart(text=content)]
+            parts.extend(
+                ToolCallRequestPart(tool_call_request=r) for r in self._tool_calls.requests
+            )
+            await invoke(self._callbacks.on_message, AssistantMessage(content=parts))

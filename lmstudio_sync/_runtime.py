@@ -25,7 +25,7 @@ import queue
 import threading
 import time
 import weakref
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from types import TracebackType
 from typing import Any, ClassVar, TypeVar
 
@@ -36,6 +36,7 @@ from lmstudio_async.errors import (
     LMStudioRuntimeError,
     LMStudioValueError,
 )
+from lmstudio_async.tools.definitions import wrap_tool_implementations
 
 __all__ = ["Portal", "SyncTwin", "register_twin", "static_portal"]
 
@@ -242,20 +243,21 @@ class Portal:
 
     def callback(
         self, function: Callable[..., object] | None
-    ) -> Callable[..., Awaitable[None]] | None:
+    ) -> Callable[..., Awaitable[Any]] | None:
         """An async stand-in for a user callback: calling it (on the loop) runs ``function``
-        in the thread that is making blocking calls now, and waits for it to finish."""
+        in the thread that is making blocking calls now, waits for it to finish and
+        returns its result."""
         if function is None:
             return None
         caller = _CallerQueue.current()
 
-        async def in_caller_thread(*args: Any) -> None:
+        async def in_caller_thread(*args: Any, **kwargs: Any) -> Any:
             loop = asyncio.get_running_loop()
-            outcome: asyncio.Future[None] = loop.create_future()
+            outcome: asyncio.Future[Any] = loop.create_future()
 
             def run() -> None:
                 try:
-                    result = function(*args)
+                    result = function(*args, **kwargs)
                     if inspect.isawaitable(result):
                         if inspect.iscoroutine(result):
                             result.close()  # never run: don't leave it "never awaited"
@@ -266,12 +268,19 @@ class Portal:
                 except Exception as error:  # reported to the call that fired the callback
                     loop.call_soon_threadsafe(_settle, outcome, error)
                 else:
-                    loop.call_soon_threadsafe(_settle, outcome, None)
+                    loop.call_soon_threadsafe(_settle, outcome, None, result)
 
             caller.put(run)
-            await outcome
+            return await outcome
 
         return in_caller_thread
+
+    def tools(self, tools: Iterable[Any] | None) -> list[Any] | None:
+        """Tool definitions whose implementations run like callbacks: in the calling
+        thread, one at a time (async implementations are rejected)."""
+        if tools is None:
+            return None
+        return wrap_tool_implementations(tools, self.callback)
 
     def stop(self) -> None:
         """Cancel whatever still runs on the loop, stop it and join its thread."""
@@ -295,11 +304,11 @@ class Portal:
             loop.close()
 
 
-def _settle(future: asyncio.Future[None], error: BaseException | None) -> None:
+def _settle(future: asyncio.Future[Any], error: BaseException | None, result: Any = None) -> None:
     if future.done():
         return
     if error is None:
-        future.set_result(None)
+        future.set_result(result)
     else:
         future.set_exception(error)
 

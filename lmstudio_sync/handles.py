@@ -14,7 +14,7 @@ wire forms.) Using a handle whose instance is gone raises
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import ClassVar, Generic, TypeVar, overload
 
 from lmstudio_async.callbacks import Callback, Callback0
@@ -22,6 +22,9 @@ from lmstudio_async.chat import AssistantResponse, ChatHistoryInput
 from lmstudio_async.config import (
     EmbeddingLoadModelConfig,
     LlmLoadModelConfig,
+)
+from lmstudio_async.errors import (
+    LMStudioPredictionError,
 )
 from lmstudio_async.handles import AsyncEmbeddingModel, AsyncLLM, AsyncModelHandle
 from lmstudio_async.predict_request import (
@@ -34,6 +37,16 @@ from lmstudio_async.protocol import (
     LlmPredictionFragment,
 )
 from lmstudio_async.structured import ResponseFormat
+from lmstudio_async.tools.definitions import (
+    ToolDefinition,
+    ToolProvider,
+)
+from lmstudio_async.tools.results import (
+    ActResult,
+    PredictionRoundResult,
+    ToolCallRequest,
+    ToolResultMessage,
+)
 
 from ._runtime import SyncTwin, register_twin
 from .prediction import PredictionStream
@@ -139,6 +152,7 @@ class LLM(ModelHandle[LlmInstanceInfo, LlmLoadModelConfig]):
         on_prediction_fragment: Callback[LlmPredictionFragment] | None = None,
         on_prompt_processing_progress: Callback[float] | None = None,
         timeout: float | None = None,
+        tools: Iterable[ToolDefinition] | None = None,
     ) -> PredictionStream:
         """Stream the model's reply to a chat: ``for fragment in llm.respond_stream(chat)``.
 
@@ -146,6 +160,10 @@ class LLM(ModelHandle[LlmInstanceInfo, LlmLoadModelConfig]):
         user message). Arguments are checked before anything is sent; the request
         goes out when the stream is first used. ``timeout`` bounds the server's
         silence between two packets.
+
+        ``tools`` offers tools to the model without running them: the result's
+        ``tool_call_requests`` holds the calls it asks for (answer them with
+        ``chat.add_tool_results`` and respond again), or use :meth:`act`.
         """
         result: PredictionStream = self._wrap(
             self._async.respond_stream(
@@ -157,6 +175,7 @@ class LLM(ModelHandle[LlmInstanceInfo, LlmLoadModelConfig]):
                 on_prediction_fragment=self._portal.callback(on_prediction_fragment),
                 on_prompt_processing_progress=self._portal.callback(on_prompt_processing_progress),
                 timeout=timeout,
+                tools=self._portal.tools(tools),
             )
         )
         return result
@@ -172,6 +191,7 @@ class LLM(ModelHandle[LlmInstanceInfo, LlmLoadModelConfig]):
         on_prediction_fragment: Callback[LlmPredictionFragment] | None = None,
         on_prompt_processing_progress: Callback[float] | None = None,
         timeout: float | None = None,
+        tools: Iterable[ToolDefinition] | None = None,
     ) -> PredictionResult:
         """The model's complete reply to a chat (see :meth:`respond_stream`)."""
         result: PredictionResult = self._wrap(
@@ -184,6 +204,59 @@ class LLM(ModelHandle[LlmInstanceInfo, LlmLoadModelConfig]):
                 on_first_token=self._portal.callback(on_first_token),
                 on_prediction_fragment=self._portal.callback(on_prediction_fragment),
                 on_prompt_processing_progress=self._portal.callback(on_prompt_processing_progress),
+                timeout=timeout,
+                tools=self._portal.tools(tools),
+            )
+        )
+        return result
+
+    def act(
+        self,
+        chat: ChatHistoryInput,
+        tools: Iterable[ToolDefinition | ToolProvider],
+        *,
+        max_prediction_rounds: int | None = None,
+        max_parallel_tool_calls: int | None = 1,
+        config: PredictionConfigInput = None,
+        preset: str | None = None,
+        on_message: Callback[AssistantResponse | ToolResultMessage] | None = None,
+        on_first_token: Callable[[int], object] | None = None,
+        on_prediction_fragment: Callable[[LlmPredictionFragment, int], object] | None = None,
+        on_round_start: Callable[[int], object] | None = None,
+        on_round_end: Callable[[int], object] | None = None,
+        on_prediction_completed: Callable[[PredictionRoundResult], object] | None = None,
+        on_prompt_processing_progress: Callable[[float, int], object] | None = None,
+        handle_invalid_tool_request: Callable[
+            [LMStudioPredictionError, ToolCallRequest | None], str | None
+        ]
+        | None = None,
+        tool_timeout: float | None = None,
+        timeout: float | None = None,
+    ) -> ActResult:
+        """Let the model use tools: predict, run the tools it calls, feed the results back,
+        and repeat until it answers without calling a tool (see :mod:`lmstudio_async.tools.act`).
+
+        ``chat`` is not changed; ``on_message`` receives each message the loop adds
+        (pass ``chat.append`` to record them).
+        """
+        result: ActResult = self._wrap(
+            self._portal.call(
+                self._async.act,
+                chat=chat,
+                tools=self._portal.tools(tools),
+                max_prediction_rounds=max_prediction_rounds,
+                max_parallel_tool_calls=max_parallel_tool_calls,
+                config=config,
+                preset=preset,
+                on_message=self._portal.callback(on_message),
+                on_first_token=self._portal.callback(on_first_token),
+                on_prediction_fragment=self._portal.callback(on_prediction_fragment),
+                on_round_start=self._portal.callback(on_round_start),
+                on_round_end=self._portal.callback(on_round_end),
+                on_prediction_completed=self._portal.callback(on_prediction_completed),
+                on_prompt_processing_progress=self._portal.callback(on_prompt_processing_progress),
+                handle_invalid_tool_request=self._portal.callback(handle_invalid_tool_request),
+                tool_timeout=tool_timeout,
                 timeout=timeout,
             )
         )

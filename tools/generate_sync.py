@@ -13,7 +13,8 @@ client's event loop thread (see ``lmstudio_sync/_runtime.py``):
 * ``aclose``/``__aenter__``/``__aexit__`` become ``close``/``__enter__``/``__exit__``;
   ``__aiter__`` becomes ``__iter__``, pulling items in batches (``next_batch``);
 * properties and attributes return twins of the async objects they hold;
-* callback parameters are wrapped so that callbacks run in the calling thread;
+* callback parameters are wrapped so that callbacks run in the calling thread, and so
+  are the implementations of tool definitions (``Iterable[ToolDefinition]`` parameters);
 * public async functions of ``FUNCTION_MODULES`` are rewritten without ``await``.
 
 The I/O-free parts (errors, configs, Chat, wire types) are re-exported, not copied.
@@ -158,11 +159,18 @@ def is_callback(annotation: ast.expr | None) -> bool:
     return "Callback" in text or "Callable" in text
 
 
+def is_tools(annotation: ast.expr | None) -> bool:
+    """Tool definitions: their implementations are callbacks too."""
+    return annotation is not None and "ToolDefinition" in ast.unparse(annotation)
+
+
 def forwarded_arguments(arguments: ast.arguments, wrap_callbacks: bool) -> str:
     """Source text passing a signature's parameters on unchanged."""
     parts: list[str] = []
 
     def value(arg: ast.arg) -> str:
+        if wrap_callbacks and is_tools(arg.annotation):
+            return f"self._portal.tools({arg.arg})"
         if wrap_callbacks and is_callback(arg.annotation):
             return f"self._portal.callback({arg.arg})"
         return arg.arg

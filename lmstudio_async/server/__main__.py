@@ -136,6 +136,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="length range of scripted replies, in tokens (default: 8:64)",
     )
     parser.add_argument(
+        "--tool-choice",
+        choices=("auto", "required"),
+        default=ServerConfig.tool_choice,
+        help="whether a prediction that offers tools, without choosing, must call one "
+        "(required: test agent loops with a small model) (default: %(default)s)",
+    )
+    parser.add_argument(
         "--token-delay",
         type=_seconds,
         default=ServerConfig.token_delay,
@@ -190,6 +197,7 @@ def _config(args: argparse.Namespace) -> ServerConfig:
         models_dir=args.models_dir,
         reply_tokens=args.reply_tokens,
         token_delay=args.token_delay,
+        tool_choice=args.tool_choice,
         load_time=args.load_time,
         jit_auto_evict=args.jit_auto_evict,
         test_control=args.test_control,

@@ -25,6 +25,9 @@ class ServerConfig:
     models_dir: Path | None = None
     #: Reply length range (inclusive) of scripted predictions, in tokens.
     reply_tokens: tuple[int, int] = (8, 64)
+    #: The tool choice of predictions that offer tools without a ``toolChoice``: ``auto``
+    #: (the model decides) or ``required`` (it must call a tool).
+    tool_choice: str = "auto"
     #: Delay between scripted tokens, in seconds (0 streams as fast as possible).
     token_delay: float = 0.0
     #: How long a scripted model load takes, in seconds (progress is spread over it).

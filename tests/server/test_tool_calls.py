@@ -86,3 +86,12 @@ def test_tool_call_fault_specs_are_parsed() -> None:
     assert FaultPlan.from_specs(["tool-calls=unknown-tool"]).tool_calls == "unknown-tool"
     with pytest.raises(FaultSpecError, match="malformed"):
         FaultPlan.from_specs(["tool-calls=often"])
+
+
+async def test_server_default_tool_choice_makes_unchosen_offers_call_a_tool() -> None:
+    async with LocalServer(port=0, tool_choice="required") as server:
+        result, messages = await anyio.to_thread.run_sync(
+            lambda: _act(server, "Hello there", max_prediction_rounds=2)
+        )
+    assert result.rounds == 2
+    assert messages[0]["content"][1]["toolCallRequest"]["name"] == "add"

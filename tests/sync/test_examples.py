@@ -31,6 +31,14 @@ EXPECTED = {
     "embeddings.py": ["3 vectors of 768 dimensions", "Most alike:"],
     "web_backend.py": ["200 {'answer': "],
     "concurrent_batch.py": ["200 answers in"],
+    "tool_use.py": [
+        "Tool call: add({'a': 1234, 'b': 4321})",
+        "Tool result: 5555",
+        "Tool result: 0.92",
+        "Rounds: 2",
+        "Requested: weather({'city': 'Oslo'})",
+        'Final: Tool result: {"city": "Oslo", "sky": "clear"}.',
+    ],
 }
 STDIN = {"chatbot.py": "Hello there\nWhat can you do?\n\n"}
 

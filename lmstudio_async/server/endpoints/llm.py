@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 from ...protocol import (
@@ -134,6 +135,9 @@ async def predict(ctx: ChannelContext, parameter: PredictParameter) -> None:
     instance = ctx.state.models.find(parameter.model_specifier, _DOMAIN)
     settings = resolve_prediction_settings(parameter.prediction_config_stack)
     offer = settings.tools
+    if offer is not None:
+        offer = offer.with_default_choice(ctx.state.config.tool_choice)  # type: ignore[arg-type]
+        settings = dataclasses.replace(settings, tools=offer)
     options = TemplateOptions(
         tool_definitions=offer.definitions() if offer and offer.active else ()
     )

@@ -75,7 +75,12 @@ def _render_raw(history: ChatHistoryData) -> str:
 def _render_chatml(history: ChatHistoryData, options: TemplateOptions) -> str:
     out = [] if options.omit_bos_token else [BOS_TOKEN]
     if options.tool_definitions:
-        tools = "\n".join(json.dumps(tool, ensure_ascii=False) for tool in options.tool_definitions)
+        # Sorted keys: the prompt (hence the scripted model's reply) must not depend on the
+        # order in which a client happens to write a definition's keys.
+        tools = "\n".join(
+            json.dumps(tool, ensure_ascii=False, sort_keys=True)
+            for tool in options.tool_definitions
+        )
         out.append(f"{IM_START}system\n# Tools\n<tools>\n{tools}\n</tools>{IM_END}\n")
     role = ""
     for message in history.messages:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from ..api import ServerError
@@ -87,6 +87,11 @@ class OfferedTool:
 class ToolOffer:
     tools: tuple[OfferedTool, ...]
     choice: ToolChoice = "auto"
+    #: Whether the request chose (else the server's default choice applies).
+    chosen: bool = False
+
+    def with_default_choice(self, choice: ToolChoice) -> ToolOffer:
+        return self if self.chosen or choice == self.choice else replace(self, choice=choice)
 
     @property
     def active(self) -> bool:
@@ -147,13 +152,14 @@ def tool_offer_from_config(tools: Any, choice: Any = None) -> ToolOffer | None:
     if len(set(names)) != len(names):
         raise _bad_tools("Two tools have the same name.")
     mode: Any = "required" if tools.get("force") is True else "auto"
+    chosen = tools.get("force") is True
     if isinstance(choice, Mapping) and choice.get("mode") is not None:
-        mode = choice.get("mode")
+        mode, chosen = choice.get("mode"), True
     if mode not in _CHOICES:
         raise ServerError(
             f"Invalid tool choice {mode!r:.50}", cause=f"toolChoice.mode must be one of {_CHOICES}."
         )
-    return ToolOffer(offered, mode) if offered else None
+    return ToolOffer(offered, mode, chosen) if offered else None
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ import json
 import math
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
+from itertools import count
 from typing import Any
 from weakref import WeakSet
 
@@ -32,10 +33,13 @@ from ...api import ServerError
 from ..base import PredictionOutcome
 from ..prediction_settings import PredictionSettings
 from ..template import TemplateOptions
+from ..tokenizer import stable_hash
+from ..tools import ToolCallParser
 from .generation import GenerationJob
 from .prediction import LlamaPrediction
 from .sampling import sampling_for
 from .template import ChatTemplate
+from .tool_calling import tool_call_grammar
 
 __all__ = ["LlamaCppModel"]
 
@@ -116,6 +120,7 @@ class LlamaCppModel:
                 f"context length of {self._context_length}.",
                 suggestion="Load the model with a longer context length, or shorten the chat.",
             )
+        offer = settings.tools if settings.tools is not None and settings.tools.active else None
         job = GenerationJob(
             self._llama,
             tokens,
@@ -123,10 +128,13 @@ class LlamaCppModel:
             context_length=self._context_length,
             max_tokens=settings.max_tokens,
             stop_strings=settings.stop_strings,
-            grammar=_grammar(settings.json_schema),
+            grammar=tool_call_grammar(offer) if offer else _grammar(settings.json_schema),
         )
         self._jobs.add(job)
-        return LlamaPrediction(job, self._worker)
+        if offer is None:
+            return LlamaPrediction(job, self._worker)
+        call_ids = (str(stable_hash("tool call", prompt, str(i)) % 10**9) for i in count())
+        return LlamaPrediction(job, self._worker, ToolCallParser(lambda: next(call_ids)))
 
     async def embed(self, text: str) -> list[float]:
         return await asyncio.get_running_loop().run_in_executor(

@@ -13,17 +13,23 @@ from collections.abc import AsyncGenerator, AsyncIterator
 from concurrent.futures import Executor
 from contextlib import aclosing
 
-from ..base import GeneratedPiece, PredictionOutcome
+from ..base import PredictionOutcome
 from ..handoff import TextHandoff
+from ..tools import TOOL_CALLS_STOP_REASON, PredictionEvent, ToolCallParser
 from .generation import GenerationJob
 
 __all__ = ["LlamaPrediction"]
 
 
 class LlamaPrediction:
-    def __init__(self, job: GenerationJob, worker: Executor) -> None:
+    """``tool_calls``: the parser the text goes through when the prediction offers tools."""
+
+    def __init__(
+        self, job: GenerationJob, worker: Executor, tool_calls: ToolCallParser | None = None
+    ) -> None:
         self._job = job
         self._worker = worker
+        self._tool_calls = tool_calls
         self._outcome: PredictionOutcome | None = None
         self._stream = self._pieces()
 
@@ -35,13 +41,13 @@ class LlamaPrediction:
     def outcome(self) -> PredictionOutcome | None:
         return self._outcome
 
-    def __aiter__(self) -> AsyncIterator[GeneratedPiece]:
+    def __aiter__(self) -> AsyncIterator[PredictionEvent]:
         return self._stream
 
     async def aclose(self) -> None:
         await self._stream.aclose()
 
-    async def _pieces(self) -> AsyncGenerator[GeneratedPiece, None]:
+    async def _pieces(self) -> AsyncGenerator[PredictionEvent, None]:
         loop = asyncio.get_running_loop()
         handoff = TextHandoff(loop)
         job = self._job
@@ -53,9 +59,19 @@ class LlamaPrediction:
             # running it here ends it at once without touching the model.
             job.run(handoff)
         try:
+            parser = self._tool_calls
             async with aclosing(handoff.pieces()) as pieces:
                 async for piece in pieces:
-                    yield piece
+                    if parser is None:
+                        yield piece
+                    else:
+                        for event in parser.feed(piece.text, piece.tokens_count):
+                            yield event
             self._outcome = job.outcome
+            if parser is not None:
+                for event in parser.finish():
+                    yield event
+                if parser.calls and self._outcome is not None:
+                    self._outcome = PredictionOutcome(TOOL_CALLS_STOP_REASON)
         finally:
             job.stop()

@@ -23,6 +23,7 @@ from ....protocol import (
 from ...api import ServerError
 from ..prediction_settings import PredictionSettings
 from ..template import DEFAULT_PROMPT_TEMPLATE, TemplateOptions, message_text, render_prompt
+from .tool_calling import template_knows_tools, tool_instructions
 
 __all__ = ["ChatTemplate"]
 
@@ -72,6 +73,16 @@ class ChatTemplate:
             {"role": role_of(message), "content": message_text(message)}
             for message in history.messages
         ]
+        tools = list(options.tool_definitions) or None
+        if tools and not template_knows_tools(source):
+            # The template ignores tools: describe them in the system prompt instead
+            # (appended to the chat's own, if it has one).
+            instructions = tool_instructions(tools)
+            if messages and messages[0]["role"] == "system":
+                messages[0]["content"] += "\n\n" + instructions
+            else:
+                messages.insert(0, {"role": "system", "content": instructions})
+            tools = None
         last_role = messages[-1]["role"] if messages else ""
         try:
             formatter = _formatter(
@@ -80,7 +91,7 @@ class ChatTemplate:
                 "" if options.omit_eos_token else self._eos,
                 last_role != "assistant",
             )
-            rendered = formatter(messages=messages, tools=list(options.tool_definitions) or None)
+            rendered = formatter(messages=messages, tools=tools)
         # Templates come from model files and clients: any failure is the template's.
         except Exception as exc:
             raise ServerError(

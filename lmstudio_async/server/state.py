@@ -45,7 +45,7 @@ class ServerState:
             faults=faults if faults is not None else FaultPlan(),
             files=files,
             clients=ClientRegistry(config.api_tokens, on_released=files.release_client),
-            requests=RequestLog(),
+            requests=RequestLog(config.request_log_size),
         )
 
     def next_socket_number(self) -> int:

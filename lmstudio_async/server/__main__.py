@@ -12,13 +12,14 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from .cli_limits import add_listen_and_limit_options, listen_and_limit_settings
 from .clients import parse_api_token
 from .config import DEFAULT_HOST, DEFAULT_PORT, ServerConfig
 from .engines import ENGINES
 from .engines.catalog import CatalogError, load_catalog_file
 from .engines.llama_cpp import EngineUnavailableError, LlamaCppEngine
 from .faults import FAULT_SPEC_HELP, FaultPlan, FaultSpecError
-from .local import LocalServer
+from .local import LocalServer, PortInUseError
 
 __all__ = ["main", "build_parser"]
 
@@ -176,6 +177,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SPEC",
         help=f"inject a fault (repeatable): {FAULT_SPEC_HELP}",
     )
+    add_listen_and_limit_options(parser)
     parser.add_argument("--verbose", "-v", action="store_true", help="log debug details")
     return parser
 
@@ -194,6 +196,7 @@ def _config(args: argparse.Namespace) -> ServerConfig:
         jit_auto_evict=args.jit_auto_evict,
         test_control=args.test_control,
         auth_timeout=args.auth_timeout,
+        **listen_and_limit_settings(args),
     )
 
 
@@ -209,6 +212,8 @@ async def _serve(config: ServerConfig, faults: FaultPlan) -> None:
             f"LM Studio-compatible server (engine: {config.engine}) listening on {server.url}",
             flush=True,
         )
+        if server.sdk_port is not None:
+            print(f"Also serving the LM Studio SDK port {server.sdk_port}", flush=True)
         await stop.wait()
 
 
@@ -231,6 +236,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         pass
     except EngineUnavailableError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except PortInUseError as exc:
+        hint = (
+            "pass --sdk-port PORT or --no-sdk-port"
+            if exc.port == config.sdk_port and exc.port != config.port
+            else "pass --port PORT (0: any free port)"
+        )
+        print(f"error: {exc} (is LM Studio or another server running?); {hint}", file=sys.stderr)
         return 1
     except OSError as exc:
         print(f"error: cannot listen on {config.host}:{config.port}: {exc}", file=sys.stderr)

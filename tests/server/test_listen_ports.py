@@ -112,6 +112,8 @@ async def test_a_second_server_on_the_same_port_fails_clearly() -> None:
             async with LocalServer(port=first.port):
                 pass
         # The first one still serves.
-        async with aiohttp.ClientSession() as session:
-            async with session.get(f"{first.url}/lmstudio-greeting") as response:
-                assert (await response.json()) == {"lmstudio": True}
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(f"{first.url}/lmstudio-greeting") as response,
+        ):
+            assert (await response.json()) == {"lmstudio": True}

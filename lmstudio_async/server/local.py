@@ -13,7 +13,7 @@ from aiohttp import web
 from .app import create_app
 from .config import ServerConfig
 from .faults import FaultPlan
-from .guard import GUARD_KEY, GuardedSite
+from .guard import GUARD_KEY, ConnectionGuard, GuardedSite
 from .state import ServerState
 
 __all__ = ["LocalServer", "PortInUseError"]
@@ -59,12 +59,20 @@ class LocalServer:
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
         self._sdk_port: int | None = None
+        self._guard: ConnectionGuard | None = None
 
     @property
     def port(self) -> int:
         if self._port is None:
             raise RuntimeError("the server is not running; use 'async with LocalServer(...)'")
         return self._port
+
+    @property
+    def guard(self) -> ConnectionGuard:
+        """The connection guard of the running server (its counters show what it refused)."""
+        if self._guard is None:
+            raise RuntimeError("the server has not been started")
+        return self._guard
 
     @property
     def sdk_port(self) -> int | None:
@@ -85,6 +93,7 @@ class LocalServer:
         if self._runner is not None:
             raise RuntimeError("the server is already running")
         app = create_app(self.state)
+        self._guard = app[GUARD_KEY]
         runner = web.AppRunner(
             app,
             handle_signals=False,

@@ -121,10 +121,8 @@ def domain_mismatch(key: str, path: str, actual: str, expected: str) -> ServerEr
 
 
 def identifier_exists(identifier: str) -> ServerError:
-    return ServerError(
-        f'A model with the identifier "{identifier}" already exists',
-        suggestion="Choose a different identifier, or omit it to let the server pick a free one.",
-    )
+    # LM Studio sends the title alone: no cause, suggestion or displayData.
+    return ServerError(f'A model with the identifier "{identifier}" already exists')
 
 
 def preset_not_found(identifier: str) -> ServerError:

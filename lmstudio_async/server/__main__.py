@@ -20,6 +20,7 @@ from .engines.catalog import CatalogError, load_catalog_file
 from .engines.llama_cpp import EngineUnavailableError, LlamaCppEngine
 from .faults import FAULT_SPEC_HELP, FaultPlan, FaultSpecError
 from .local import LocalServer, PortInUseError
+from .preload import PreloadError, PreloadSpec, parse_preload_spec
 
 __all__ = ["main", "build_parser"]
 
@@ -94,6 +95,13 @@ def _fault(text: str) -> str:
     except FaultSpecError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
     return text
+
+
+def _preload(text: str) -> PreloadSpec:
+    try:
+        return parse_preload_spec(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -177,6 +185,15 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SPEC",
         help=f"inject a fault (repeatable): {FAULT_SPEC_HELP}",
     )
+    parser.add_argument(
+        "--load",
+        dest="preload",
+        action="append",
+        type=_preload,
+        default=[],
+        metavar="KEY[=IDENTIFIER]",
+        help="load this model at start-up, as 'lms load' does (repeatable)",
+    )
     add_listen_and_limit_options(parser)
     parser.add_argument("--verbose", "-v", action="store_true", help="log debug details")
     return parser
@@ -196,6 +213,7 @@ def _config(args: argparse.Namespace) -> ServerConfig:
         jit_auto_evict=args.jit_auto_evict,
         test_control=args.test_control,
         auth_timeout=args.auth_timeout,
+        preload=args.preload,
         **listen_and_limit_settings(args),
     )
 
@@ -234,7 +252,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         asyncio.run(_serve(config, faults))
     except KeyboardInterrupt:
         pass
-    except EngineUnavailableError as exc:
+    except (EngineUnavailableError, PreloadError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except PortInUseError as exc:

@@ -23,6 +23,7 @@ from .endpoints.repository import build_repository_namespace
 from .endpoints.system import build_system_namespace
 from .guard import GUARD_KEY, ConnectionGuard, guard_middleware
 from .http_auth import REGISTRY_KEY, SELF_AUTHENTICATING_PATHS, http_auth_middleware
+from .preload import preload_models
 from .redact import loggable_identifier
 from .state import ServerState
 
@@ -103,6 +104,11 @@ def create_app(state: ServerState) -> web.Application:
 
     async def models_lifetime(app: web.Application) -> AsyncIterator[None]:
         await state.models.start()
+        try:
+            await preload_models(state.models, config.preload)
+        except BaseException:
+            await state.models.aclose()
+            raise
         yield
         await state.models.aclose()
 

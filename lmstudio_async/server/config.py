@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .preload import PreloadSpec
 
 __all__ = ["ServerConfig", "DEFAULT_HOST", "DEFAULT_PORT", "DEFAULT_SDK_PORT"]
 
@@ -55,6 +59,8 @@ class ServerConfig:
     max_channels: int = 1024
     #: Frames kept by the test-control request log (the oldest are dropped).
     request_log_size: int = 10_000
+    #: Models loaded at start-up, in order (CLI ``--load``).
+    preload: list[PreloadSpec] = field(default_factory=list)
     #: Version reported by ``system/version``.
     lmstudio_version: str = "0.3.31"
     lmstudio_build: int = 1

@@ -21,6 +21,7 @@ from .engines.llama_cpp import EngineUnavailableError, LlamaCppEngine
 from .faults import FAULT_SPEC_HELP, FaultPlan, FaultSpecError
 from .local import LocalServer, PortInUseError
 from .preload import PreloadError, PreloadSpec, parse_preload_spec
+from .presets import PresetFileError, load_presets_file
 
 __all__ = ["main", "build_parser"]
 
@@ -102,6 +103,15 @@ def _preload(text: str) -> PreloadSpec:
         return parse_preload_spec(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _presets(text: str) -> Path:
+    path = Path(text)
+    try:
+        load_presets_file(path)
+    except PresetFileError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return path
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -194,6 +204,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="KEY[=IDENTIFIER]",
         help="load this model at start-up, as 'lms load' does (repeatable)",
     )
+    parser.add_argument(
+        "--presets",
+        type=_presets,
+        metavar="FILE",
+        help="JSON file of named prediction presets, selected by preset= in clients",
+    )
     add_listen_and_limit_options(parser)
     parser.add_argument("--verbose", "-v", action="store_true", help="log debug details")
     return parser
@@ -214,6 +230,7 @@ def _config(args: argparse.Namespace) -> ServerConfig:
         test_control=args.test_control,
         auth_timeout=args.auth_timeout,
         preload=args.preload,
+        presets=args.presets,
         **listen_and_limit_settings(args),
     )
 

@@ -59,6 +59,8 @@ class ServerConfig:
     max_channels: int = 1024
     #: Frames kept by the test-control request log (the oldest are dropped).
     request_log_size: int = 10_000
+    #: JSON file of named prediction presets (see ``presets.py``).
+    presets: Path | None = None
     #: Models loaded at start-up, in order (CLI ``--load``).
     preload: list[PreloadSpec] = field(default_factory=list)
     #: Version reported by ``system/version``.

@@ -14,7 +14,6 @@ from ..protocol import (
     CODE_DOMAIN_MISMATCH,
     CODE_NO_MODEL_MATCHING_QUERY,
     CODE_PATH_NOT_FOUND,
-    CODE_PRESET_NOT_FOUND,
     ModelQuery,
 )
 from .api import ServerError
@@ -26,7 +25,6 @@ __all__ = [
     "model_not_downloaded",
     "domain_mismatch",
     "identifier_exists",
-    "preset_not_found",
 ]
 
 #: How many names an error lists as a sample of what exists.
@@ -123,16 +121,3 @@ def domain_mismatch(key: str, path: str, actual: str, expected: str) -> ServerEr
 def identifier_exists(identifier: str) -> ServerError:
     # LM Studio sends the title alone: no cause, suggestion or displayData.
     return ServerError(f'A model with the identifier "{identifier}" already exists')
-
-
-def preset_not_found(identifier: str) -> ServerError:
-    return ServerError(
-        f'Cannot find a preset matching "{identifier}"',
-        cause="This server has no saved presets.",
-        display_data={
-            "code": CODE_PRESET_NOT_FOUND,
-            "specifiedFuzzyPresetIdentifier": identifier,
-            "availablePresetsSample": [],
-            "totalAvailablePresets": 0,
-        },
-    )

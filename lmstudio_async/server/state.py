@@ -12,6 +12,7 @@ from .faults import FaultPlan
 from .filestore import FileStore
 from .loghub import LogHub
 from .models import ModelManager
+from .presets import PresetCatalog, load_presets_file
 from .requestlog import RequestLog
 
 __all__ = ["ServerState"]
@@ -27,6 +28,8 @@ class ServerState:
     clients: ClientRegistry
     #: Post-auth frames from clients; filled only in test-control mode.
     requests: RequestLog
+    #: Named prediction presets (``--presets FILE``).
+    presets: PresetCatalog = field(default_factory=PresetCatalog)
     #: Subscribers of ``diagnostics/streamLogs``.
     logs: LogHub = field(default_factory=LogHub)
     #: ``system/setExperimentFlag`` settings.
@@ -46,6 +49,7 @@ class ServerState:
             files=files,
             clients=ClientRegistry(config.api_tokens, on_released=files.release_client),
             requests=RequestLog(config.request_log_size),
+            presets=load_presets_file(config.presets) if config.presets else PresetCatalog(),
         )
 
     def next_socket_number(self) -> int:

@@ -21,7 +21,6 @@ from ...protocol import (
     PromptProcessingDetails,
     PromptProcessingProgressPacket,
 )
-from .. import model_errors
 from ..api import CallContext, ChannelContext, ChannelEndpoint, Namespace, RpcEndpoint
 from ..engines.base import Prediction
 from ..engines.prediction_settings import (
@@ -125,19 +124,21 @@ async def _stream_prediction(
 
 
 async def predict(ctx: ChannelContext, parameter: PredictParameter) -> None:
-    if parameter.fuzzy_preset_identifier:
-        raise model_errors.preset_not_found(parameter.fuzzy_preset_identifier)
+    stack = ctx.state.presets.apply(
+        parameter.fuzzy_preset_identifier, parameter.prediction_config_stack
+    )
     instance = ctx.state.models.find(parameter.model_specifier, _DOMAIN)
-    settings = resolve_prediction_settings(parameter.prediction_config_stack)
+    settings = resolve_prediction_settings(stack)
     prompt = instance.model.apply_prompt_template(parameter.history, settings, TemplateOptions())
     await _stream_prediction(ctx, instance, prompt, settings)
 
 
 async def complete_raw_text(ctx: ChannelContext, parameter: CompleteRawTextParameter) -> None:
-    if parameter.fuzzy_preset_identifier:
-        raise model_errors.preset_not_found(parameter.fuzzy_preset_identifier)
+    stack = ctx.state.presets.apply(
+        parameter.fuzzy_preset_identifier, parameter.prediction_config_stack
+    )
     instance = ctx.state.models.find(parameter.model_specifier, _DOMAIN)
-    settings = resolve_prediction_settings(parameter.prediction_config_stack)
+    settings = resolve_prediction_settings(stack)
     await _stream_prediction(ctx, instance, parameter.raw_prompt, settings)
 
 

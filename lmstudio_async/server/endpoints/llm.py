@@ -30,6 +30,7 @@ from ..engines.prediction_settings import (
 )
 from ..engines.template import TemplateOptions
 from ..models import Instance
+from ..reasoning import ReasoningSplitter, splitter_for
 from .base_model import add_base_model_endpoints
 
 __all__ = ["build_llm_namespace"]
@@ -56,7 +57,10 @@ def _prompt_progress(progress: float, prompt_tokens: int) -> PromptProcessingPro
 
 
 async def _relay(
-    ctx: ChannelContext, instance: Instance, prediction: Prediction
+    ctx: ChannelContext,
+    instance: Instance,
+    prediction: Prediction,
+    splitter: ReasoningSplitter | None = None,
 ) -> tuple[str | None, float | None]:
     """Send the prediction's pieces; return why the client side stopped it, if it did,
     and when the first piece arrived."""
@@ -71,11 +75,26 @@ async def _relay(
                 return "modelUnloaded", first_piece_at
             if first_piece_at is None:
                 first_piece_at = time.monotonic()
-            fragment = LlmPredictionFragment(content=piece.text, tokens_count=piece.tokens_count)
-            await send(FragmentPacket(fragment=fragment))
+            if splitter is None:
+                fragment = LlmPredictionFragment(
+                    content=piece.text, tokens_count=piece.tokens_count
+                )
+                await send(FragmentPacket(fragment=fragment))
+            else:
+                await _send_parts(ctx, splitter.feed(piece.text, piece.tokens_count))
+        if splitter is not None:
+            await _send_parts(ctx, splitter.flush())
     finally:
         await prediction.aclose()
     return None, first_piece_at
+
+
+async def _send_parts(ctx: ChannelContext, parts: list[tuple[str, str, int]]) -> None:
+    for content, reasoning_type, tokens in parts:
+        fragment = LlmPredictionFragment(
+            content=content, tokens_count=tokens, reasoning_type=reasoning_type
+        )
+        await ctx.send(FragmentPacket(fragment=fragment))
 
 
 async def _stream_prediction(
@@ -93,7 +112,9 @@ async def _stream_prediction(
         await ctx.send(_prompt_progress(1.0, prompt_tokens))
     generation_started = time.monotonic()
     with models.activity(instance, "generating"):
-        stopped_by, first_piece_at = await _relay(ctx, instance, prediction)
+        stopped_by, first_piece_at = await _relay(
+            ctx, instance, prediction, splitter_for(settings.values)
+        )
     finished = time.monotonic()
 
     outcome = prediction.outcome

@@ -68,6 +68,18 @@ def _reply_pieces(rng: random.Random, count: int) -> list[str]:
     return pieces
 
 
+def _with_reasoning(rng: random.Random, reply: list[str]) -> list[str]:
+    """The reply of a reasoning model: its thoughts in tags, a blank line, then the answer.
+
+    The thoughts take about a third of the tokens (at least two), so that the total
+    length stays within the server's ``reply_tokens`` range whenever it has room.
+    """
+    thought_tokens = max(2, (len(reply) - 3) // 3)
+    answer = reply[: max(1, len(reply) - thought_tokens - 3)]
+    thoughts = _reply_pieces(rng, thought_tokens)
+    return ["<think>", *thoughts, "</think>", "\n\n", *answer]
+
+
 class ScriptedPrediction:
     """Streams precomputed pieces, honouring stop strings and the per-token delay."""
 
@@ -153,6 +165,8 @@ class ScriptedModel:
             low, high = self._reply_tokens
             span = max(0, high - low) + 1
             pieces = _reply_pieces(rng, low + stable_hash("length", prompt) % span)
+            if self._entry.reasoning:
+                pieces = _with_reasoning(rng, pieces)
         reason = "eosFound"
         if settings.max_tokens is not None and settings.max_tokens < len(pieces):
             pieces, reason = pieces[: settings.max_tokens], "maxPredictedTokensReached"

@@ -29,6 +29,9 @@ __all__ = ["ScriptedEngine", "ScriptedModel", "ScriptedPrediction"]
 
 _LOAD_STEPS = 5
 _LAYER_COUNT = 32
+#: The special tokens an embedding model's tokenizer adds around every text (BERT's ids).
+_CLS_ID = 101
+_SEP_ID = 102
 #: With no per-token delay, let the event loop run (e.g. to read a cancel) this often.
 _YIELD_EVERY = 64
 
@@ -140,10 +143,14 @@ class ScriptedModel:
         return round(self._settings.offload_ratio * _LAYER_COUNT)
 
     def tokenize(self, text: str) -> list[int]:
+        if self._entry.embedding_dimensions is not None:
+            # Like LM Studio with a BERT-style embedding model: [CLS] text [SEP].
+            return [_CLS_ID, *tokenize(text), _SEP_ID]
         return tokenize(text)
 
     def count_tokens(self, text: str) -> int:
-        return count_tokens(text)
+        specials = 2 if self._entry.embedding_dimensions is not None else 0
+        return count_tokens(text) + specials
 
     def apply_prompt_template(
         self, history: ChatHistoryData, settings: PredictionSettings, options: TemplateOptions

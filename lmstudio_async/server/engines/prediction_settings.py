@@ -8,6 +8,7 @@ from typing import Any
 
 from ...protocol import KVConfig, KVConfigStack
 from ..api import ServerError
+from .gbnf import Grammar, GrammarError, parse_gbnf
 from .kv_schema import ConfigSchema, checked_value, collapse_stack, to_kvconfig
 from .template import DEFAULT_PROMPT_TEMPLATE
 
@@ -67,6 +68,8 @@ class PredictionSettings:
     #: ``contextOverflowPolicy`` is ``stopAtLimit``.
     stop_at_context_limit: bool
     values: Mapping[str, Any]
+    #: The GBNF grammar the reply must follow (``structured`` of type ``gbnf``), checked.
+    gbnf: Grammar | None = None
 
     def kvconfig(self) -> KVConfig:
         return to_kvconfig(self.values)
@@ -106,6 +109,25 @@ def _json_schema(structured: Any) -> Mapping[str, Any] | None:
     return schema if isinstance(schema, Mapping) else {}
 
 
+def _gbnf(structured: Any) -> Grammar | None:
+    if not isinstance(structured, Mapping) or structured.get("type") != "gbnf":
+        return None
+    text = structured.get("gbnfGrammar")
+    if not isinstance(text, str):
+        raise ServerError(
+            "Invalid GBNF grammar: gbnfGrammar must be a string",
+            suggestion='Send {"type": "gbnf", "gbnfGrammar": "root ::= ..."}.',
+        )
+    try:
+        return parse_gbnf(text)
+    except GrammarError as exc:
+        raise ServerError(
+            f"Invalid GBNF grammar: {exc}",
+            cause=str(exc),
+            suggestion="See llama.cpp's grammars/README.md for the GBNF syntax.",
+        ) from None
+
+
 def resolve_prediction_settings(stack: KVConfigStack) -> PredictionSettings:
     """Collapse ``stack`` over the server defaults and read what the engine honours."""
     values = _SCHEMA.effective(collapse_stack(stack))
@@ -121,6 +143,7 @@ def resolve_prediction_settings(stack: KVConfigStack) -> PredictionSettings:
         raw_completion=any(layer.layer_name == _COMPLETION_LAYER for layer in stack.layers),
         stop_at_context_limit=values[_P + "contextOverflowPolicy"] == "stopAtLimit",
         values=values,
+        gbnf=_gbnf(values[_P + "structured"]),
     )
 
 

@@ -15,9 +15,11 @@ import random
 from collections.abc import AsyncGenerator, AsyncIterator
 
 from ...protocol import ChatHistoryData, ModelInfo
+from ..api import ServerError
 from ..config import ServerConfig
 from .base import GeneratedPiece, PredictionOutcome, ProgressCallback
 from .catalog import CatalogEntry, build_catalog
+from .gbnf import GrammarError
 from .json_schema import generate_json
 from .load_settings import LoadSettings
 from .prediction_settings import PredictionSettings
@@ -165,7 +167,9 @@ class ScriptedModel:
     def predict(self, prompt: str, settings: PredictionSettings) -> ScriptedPrediction:
         seed = settings.seed if settings.seed is not None else self._settings.seed
         rng = random.Random(stable_hash("reply", prompt, str(seed)))
-        if settings.json_schema is not None:
+        if settings.gbnf is not None:
+            pieces = split_tokens(self._sentence_of(settings, rng.getrandbits(64)))
+        elif settings.json_schema is not None:
             document = generate_json(settings.json_schema, rng.getrandbits(64))
             pieces = split_tokens(json.dumps(document, ensure_ascii=False))
         else:
@@ -182,6 +186,14 @@ class ScriptedModel:
             if room < len(pieces):
                 pieces, reason = pieces[:room], "contextLengthReached"
         return ScriptedPrediction(pieces, reason, settings.stop_strings, self._token_delay)
+
+    @staticmethod
+    def _sentence_of(settings: PredictionSettings, seed: int) -> str:
+        assert settings.gbnf is not None
+        try:
+            return settings.gbnf.generate(seed)
+        except GrammarError as exc:
+            raise ServerError(f"Cannot generate from the GBNF grammar: {exc}") from None
 
     async def embed(self, text: str) -> list[float]:
         dimensions = self._entry.embedding_dimensions

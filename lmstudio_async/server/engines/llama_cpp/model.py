@@ -18,14 +18,10 @@ thread (so embeddings queue like predictions, and the event loop never waits).
 from __future__ import annotations
 
 import asyncio
-import json
 import math
-from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from weakref import WeakSet
-
-from llama_cpp import LlamaGrammar
 
 from ....protocol import ChatHistoryData
 from ...api import ServerError
@@ -33,6 +29,7 @@ from ..base import PredictionOutcome
 from ..prediction_settings import PredictionSettings
 from ..template import TemplateOptions
 from .generation import GenerationJob
+from .grammar import grammar_for
 from .prediction import LlamaPrediction
 from .sampling import sampling_for
 from .template import ChatTemplate
@@ -45,18 +42,6 @@ def _token_text(llama: Any, token: int) -> str:
         return ""
     text: bytes = llama.detokenize([token], special=True)
     return text.decode("utf-8", "replace")
-
-
-def _grammar(schema: Mapping[str, Any] | None) -> Any:
-    if schema is None:
-        return None
-    try:
-        return LlamaGrammar.from_json_schema(json.dumps(schema), verbose=False)
-    # The converter raises assorted errors for schemas it cannot express.
-    except Exception as exc:
-        raise ServerError(
-            "Unsupported JSON schema for structured output", cause=str(exc) or type(exc).__name__
-        ) from None
 
 
 class LlamaCppModel:
@@ -123,7 +108,7 @@ class LlamaCppModel:
             context_length=self._context_length,
             max_tokens=settings.max_tokens,
             stop_strings=settings.stop_strings,
-            grammar=_grammar(settings.json_schema),
+            grammar=grammar_for(self._llama, settings),
         )
         self._jobs.add(job)
         return LlamaPrediction(job, self._worker)

@@ -17,6 +17,7 @@ from typing import Any
 
 import aiohttp
 import anyio
+import lmstudio
 import msgspec
 import pytest
 
@@ -39,6 +40,7 @@ from lmstudio_async.server.channel import INBOX_SIZE
 from lmstudio_async.server.connection import MAX_COMMUNICATION_WARNINGS
 from lmstudio_async.server.guard import UNAUTHENTICATED_BYTES
 from lmstudio_async.server.requestlog import MAX_LOGGED_FRAME_BYTES
+from lmstudio_async.testing import ServerProcess
 
 from .scripted import scripted_server
 from .wire import open_socket, wait_until
@@ -391,3 +393,20 @@ async def test_test_control_needs_the_token_and_its_log_is_bounded() -> None:
     assert server.state.requests.dropped == 16
     assert entries[-1]["message"]["omitted"] == "larger than the request log keeps"
     assert entries[-1]["message"]["bytes"] > MAX_LOGGED_FRAME_BYTES
+
+
+def test_well_behaved_clients_answer_the_heartbeat_and_keep_streaming() -> None:
+    # At least two ping rounds happen during each prediction (no data comes from the client
+    # while it only listens), and both clients answer them on their own.
+    args = ("--heartbeat", "3", "--token-delay", "0.05", "--reply-tokens", "150:150")
+    with ServerProcess(*args, "--load", "llama-3.2-1b-instruct") as server:
+        with lmstudio.Client(server.api_host) as official:
+            result = official.llm.model("llama-3.2-1b-instruct").respond("Tell me a story")
+        assert result.stats.predicted_tokens_count == 150
+
+        async def ours() -> int:
+            async with AsyncClient(server.api_host) as client:
+                llm = await client.llm.model("llama-3.2-1b-instruct")
+                return (await llm.respond("Tell me a story")).stats.predicted_tokens_count
+
+        assert asyncio.run(ours()) == 150

@@ -404,7 +404,7 @@ def test_well_behaved_clients_answer_the_heartbeat_and_keep_streaming() -> None:
             result = official.llm.model("llama-3.2-1b-instruct").respond("Tell me a story")
         assert result.stats.predicted_tokens_count == 150
 
-        async def ours() -> int:
+        async def ours() -> int | None:
             async with AsyncClient(server.api_host) as client:
                 llm = await client.llm.model("llama-3.2-1b-instruct")
                 return (await llm.respond("Tell me a story")).stats.predicted_tokens_count

@@ -36,7 +36,10 @@ from .engines import Engine, create_engine
 from .engines.base import LoadedModel, ProgressCallback
 from .engines.load_settings import LoadSettings, resolve_load_settings
 
-__all__ = ["Instance", "LoadObserver", "ModelManager", "domain_of"]
+__all__ = ["Instance", "LoadObserver", "ModelManager", "domain_of", "MAX_IDENTIFIER_LENGTH"]
+
+#: Instance identifiers are echoed to every client that lists models: they stay short.
+MAX_IDENTIFIER_LENGTH = 256
 
 logger = logging.getLogger(__name__)
 
@@ -276,6 +279,8 @@ class ModelManager:
         """Load a new instance of ``info`` (``loadModel``)."""
         settings = resolve_load_settings(info, load_config_stack)
         if identifier is not None:
+            if len(identifier) > MAX_IDENTIFIER_LENGTH:
+                raise model_errors.identifier_too_long(identifier, MAX_IDENTIFIER_LENGTH)
             if identifier in self._instances or identifier in self._reserved:
                 raise model_errors.identifier_exists(identifier)
         else:

@@ -88,12 +88,8 @@ async def greeting(server: LocalServer, headers: dict[str, str] | None = None) -
         return response.status
 
 
-# --- An unknown endpoint with a huge name -------------------------------------------------
-
-
-async def test_a_huge_endpoint_name_is_neither_fuzzy_matched_nor_echoed(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def count_fuzzy_matching(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The words difflib is asked to fuzzy-match, from now on."""
     calls: list[str] = []
     real = difflib.get_close_matches
 
@@ -102,6 +98,16 @@ async def test_a_huge_endpoint_name_is_neither_fuzzy_matched_nor_echoed(
         return real(word, *args, **kwargs)
 
     monkeypatch.setattr(difflib, "get_close_matches", counting)
+    return calls
+
+
+# --- An unknown endpoint with a huge name -------------------------------------------------
+
+
+async def test_a_huge_endpoint_name_is_neither_fuzzy_matched_nor_echoed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls = count_fuzzy_matching(monkeypatch)
     huge = "x" * 2_000_000
     async with (
         scripted_server(monkeypatch) as (server, _),
@@ -119,6 +125,41 @@ async def test_a_huge_endpoint_name_is_neither_fuzzy_matched_nor_echoed(
     assert warning["type"] == "communicationWarning"
     assert len(warning["warning"]) < 1_500
     assert calls and "Did you mean 'void'?" in near["error"]["suggestion"]
+
+
+async def test_huge_model_names_are_neither_fuzzy_matched_nor_echoed(
+    server: LocalServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with AsyncClient(server.api_host) as client:
+        await client.llm.load_new_instance("llama-3.2-1b-instruct")
+    calls = count_fuzzy_matching(monkeypatch)
+    huge = "m" * 2_000_000
+    specifier = {"type": "query", "query": {"identifier": huge}}
+    async with open_socket(server.api_host, "llm") as sock:
+        missing = await sock.call("getModelInfo", {"specifier": specifier, "throwIfNotFound": True})
+        unknown = await sock.call(
+            "getModelInfo",
+            {"specifier": {"type": "query", "query": {"path": huge}}, "throwIfNotFound": True},
+            call_id=2,
+        )
+        await sock.send(
+            {
+                "type": "channelCreate",
+                "endpoint": "loadModel",
+                "channelId": 1,
+                "creationParameter": {
+                    "modelKey": "llama-3.2-1b-instruct",
+                    "identifier": "i" * 300,
+                    "loadConfigStack": {"layers": []},
+                },
+            }
+        )
+        too_long = (await sock.receive_until("channelError", within=SAFETY))[-1]
+    assert calls == []
+    for reply in (missing, unknown):
+        assert reply["type"] == "rpcError"
+        assert len(msgspec.json.encode(reply)) < 2_000
+    assert "at most 256 characters" in too_long["error"]["title"]
 
 
 # --- Frames before login -------------------------------------------------------------------

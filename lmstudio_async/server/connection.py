@@ -83,6 +83,7 @@ class Connection:
         self._rpcs_running = 0
         self._max_channels = state.config.max_channels
         self._warnings_sent = 0
+        self._warnings_received = 0
         self._task_group: anyio.abc.TaskGroup | None = None
 
     async def serve(self) -> None:
@@ -142,6 +143,10 @@ class Connection:
         elif isinstance(envelope, KeepAlive):
             await self._send_quietly(encode(KeepAliveAck()))
         elif isinstance(envelope, CommunicationWarning):
+            # Logged as many times as warnings are sent: a client cannot flood the log.
+            self._warnings_received += 1
+            if self._warnings_received > MAX_COMMUNICATION_WARNINGS:
+                return
             logger.warning(
                 "Client %s (socket %d) warned: %s",
                 loggable_identifier(self._client.identifier),

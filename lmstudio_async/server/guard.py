@@ -193,17 +193,28 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 @web.middleware
 async def guard_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Marks the connection busy while a request runs, then starts its idle deadline."""
+    """Marks the connection busy while a request runs, then starts its idle deadline.
+
+    A request body (bounded by aiohttp's ``client_max_size``) must arrive within the
+    header timeout too; it is read here, and the handler reads it from memory.
+    """
     guard = request.app.get(GUARD_KEY)
     connection = guard.connection_of(request) if guard is not None else None
     if connection is None:
         return await handler(request)
+    assert guard is not None
     connection.active = True
     try:
+        if request.body_exists and request.headers.get("Upgrade", "").lower() != "websocket":
+            try:
+                await asyncio.wait_for(request.read(), guard.header_timeout)
+            except asyncio.TimeoutError:
+                guard.timed_out += 1
+                connection.close()
+                return web.Response(status=408, text="The request body took too long.")
         return await handler(request)
     finally:
         connection.active = False
-        assert guard is not None
         connection.expect_request_within(guard.idle_timeout)
 
 

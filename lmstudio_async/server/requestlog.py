@@ -1,6 +1,7 @@
 """The request log of test-control mode: every frame clients sent after authenticating.
 
-Bounded: it keeps the newest ``max_entries`` frames, and a frame larger than
+Bounded: it keeps the newest ``max_entries`` frames, and at most
+:data:`MAX_LOGGED_BYTES` of them in all; a frame larger than
 :data:`MAX_LOGGED_FRAME_BYTES` is kept as a short description, not in full.
 """
 
@@ -11,9 +12,10 @@ from typing import Any
 
 import msgspec
 
-__all__ = ["RequestLog", "MAX_LOGGED_FRAME_BYTES"]
+__all__ = ["RequestLog", "MAX_LOGGED_FRAME_BYTES", "MAX_LOGGED_BYTES"]
 
 MAX_LOGGED_FRAME_BYTES = 1024 * 1024
+MAX_LOGGED_BYTES = 64 * 1024 * 1024
 _EXCERPT = 200
 
 
@@ -25,8 +27,11 @@ class RequestLog:
     ``{"omitted": "<why>", "bytes": N, "start": "<first characters>"}``.
     """
 
-    def __init__(self, max_entries: int = 10_000) -> None:
-        self._entries: deque[dict[str, Any]] = deque(maxlen=max_entries)
+    def __init__(self, max_entries: int = 10_000, max_bytes: int = MAX_LOGGED_BYTES) -> None:
+        self._entries: deque[tuple[int, dict[str, Any]]] = deque()
+        self._max_entries = max_entries
+        self._max_bytes = max_bytes
+        self._bytes = 0
         #: Frames dropped from the front because the log was full.
         self.dropped = 0
 
@@ -41,15 +46,23 @@ class RequestLog:
                 message = frame if isinstance(frame, str) else frame.decode("utf-8", "replace")
             except RecursionError:
                 message = _omitted("nested too deeply", frame)
-        if len(self._entries) == self._entries.maxlen:
+        size = min(len(frame), MAX_LOGGED_FRAME_BYTES)
+        entry = {"namespace": namespace, "connection": connection, "message": message}
+        self._entries.append((size, entry))
+        self._bytes += size
+        while self._entries and (
+            len(self._entries) > self._max_entries or self._bytes > self._max_bytes
+        ):
+            dropped_size, _ = self._entries.popleft()
+            self._bytes -= dropped_size
             self.dropped += 1
-        self._entries.append({"namespace": namespace, "connection": connection, "message": message})
 
     def entries(self) -> list[dict[str, Any]]:
-        return list(self._entries)
+        return [entry for _, entry in self._entries]
 
     def clear(self) -> None:
         self._entries.clear()
+        self._bytes = 0
 
 
 def _omitted(why: str, frame: str | bytes) -> dict[str, Any]:

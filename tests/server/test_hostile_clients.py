@@ -39,7 +39,7 @@ from lmstudio_async.server.auth import MAX_FRAMES_BEFORE_AUTH
 from lmstudio_async.server.channel import INBOX_SIZE
 from lmstudio_async.server.connection import MAX_COMMUNICATION_WARNINGS
 from lmstudio_async.server.guard import UNAUTHENTICATED_BYTES
-from lmstudio_async.server.requestlog import MAX_LOGGED_FRAME_BYTES
+from lmstudio_async.server.requestlog import MAX_LOGGED_FRAME_BYTES, RequestLog
 from lmstudio_async.testing import ServerProcess
 
 from .scripted import scripted_server
@@ -211,6 +211,7 @@ async def test_logs_cannot_be_flooded_nor_show_a_token(caplog: pytest.LogCapture
             caplog.clear()
             for _ in range(100):
                 await sock.send_text("{oops")
+                await sock.send({"type": "communicationWarning", "warning": "client says hi"})
             await sock.send({"type": "rpcCall", "endpoint": "listLoaded", "callId": 5})
             replies = await sock.receive_until("rpcResult", within=SAFETY)
             assert [r["type"] for r in replies].count("communicationWarning") == (
@@ -223,6 +224,7 @@ async def test_logs_cannot_be_flooded_nor_show_a_token(caplog: pytest.LogCapture
     assert len(warnings) == MAX_COMMUNICATION_WARNINGS
     assert "not logged" in warnings[-1].getMessage()
     assert text.count("not json") == 0
+    assert text.count("client says hi") == MAX_COMMUNICATION_WARNINGS
 
 
 # --- Slow and silent sockets, connection cap -----------------------------------------------------
@@ -242,17 +244,25 @@ async def test_silent_slow_and_idle_connections_are_closed() -> None:
                 writer.write(b"GET /lmstudio-greeting HTTP/1.1\r\nHost: x\r\n")  # never finished
                 results["slow"] = await closed_by_server(reader)
 
+        async def slow_body() -> None:
+            async with raw_tcp(server) as (reader, writer):
+                writer.write(
+                    b"POST /lmstudio-greeting HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n"
+                    b"only ten b"
+                )
+                results["body"] = await closed_by_server(reader)
+
         async def idle_after_a_request() -> None:
             async with raw_tcp(server) as (reader, writer):
                 writer.write(b"GET /lmstudio-greeting HTTP/1.1\r\nHost: x\r\n\r\n")
                 results["idle"] = await closed_by_server(reader)
 
         async with anyio.create_task_group() as group:
-            for bad_client in (silent, slow_headers, idle_after_a_request):
+            for bad_client in (silent, slow_headers, slow_body, idle_after_a_request):
                 group.start_soon(bad_client)
-        assert results["silent"] == results["slow"] == b""
+        assert results["silent"] == results["slow"] == results["body"] == b""
         assert results["idle"].startswith(b"HTTP/1.1 200")
-        assert server.guard.timed_out == 3
+        assert server.guard.timed_out == 4
         assert server.guard.open_connections == 0
 
 
@@ -451,3 +461,12 @@ def test_well_behaved_clients_answer_the_heartbeat_and_keep_streaming() -> None:
                 return (await llm.respond("Tell me a story")).stats.predicted_tokens_count
 
         assert asyncio.run(ours()) == 150
+
+
+def test_the_request_log_is_bounded_in_bytes_too() -> None:
+    log = RequestLog(max_entries=100, max_bytes=3_000)
+    for index in range(10):
+        log.record("llm", 1, b'{"n": %d, "pad": "%s"}' % (index, b"p" * 980))
+    # Each frame is 999 bytes: three fit in 3,000.
+    kept = [entry["message"]["n"] for entry in log.entries()]
+    assert kept == [7, 8, 9] and log.dropped == 7

@@ -58,7 +58,7 @@ def message_type_of(data: bytes | str | Raw) -> str:
     """The ``type`` field of a JSON object, as text, for error messages and logs."""
     try:
         tag = _TYPE_TAG_DECODER.decode(data)
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, RecursionError):
         return "<not a JSON object>"
     return str(tag.type)
 

@@ -12,13 +12,16 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from .cli_limits import add_listen_and_limit_options, listen_and_limit_settings
 from .clients import parse_api_token
 from .config import DEFAULT_HOST, DEFAULT_PORT, ServerConfig
 from .engines import ENGINES
 from .engines.catalog import CatalogError, load_catalog_file
 from .engines.llama_cpp import EngineUnavailableError, LlamaCppEngine
 from .faults import FAULT_SPEC_HELP, FaultPlan, FaultSpecError
-from .local import LocalServer
+from .local import LocalServer, PortInUseError
+from .preload import PreloadError, PreloadSpec, parse_preload_spec
+from .presets import PresetFileError, load_presets_file
 
 __all__ = ["main", "build_parser"]
 
@@ -93,6 +96,22 @@ def _fault(text: str) -> str:
     except FaultSpecError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
     return text
+
+
+def _preload(text: str) -> PreloadSpec:
+    try:
+        return parse_preload_spec(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _presets(text: str) -> Path:
+    path = Path(text)
+    try:
+        load_presets_file(path)
+    except PresetFileError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return path
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -199,6 +218,22 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SPEC",
         help=f"inject a fault (repeatable): {FAULT_SPEC_HELP}",
     )
+    parser.add_argument(
+        "--load",
+        dest="preload",
+        action="append",
+        type=_preload,
+        default=[],
+        metavar="KEY[=IDENTIFIER]",
+        help="load this model at start-up, as 'lms load' does (repeatable)",
+    )
+    parser.add_argument(
+        "--presets",
+        type=_presets,
+        metavar="FILE",
+        help="JSON file of named prediction presets, selected by preset= in clients",
+    )
+    add_listen_and_limit_options(parser)
     parser.add_argument("--verbose", "-v", action="store_true", help="log debug details")
     return parser
 
@@ -220,6 +255,9 @@ def _config(args: argparse.Namespace) -> ServerConfig:
         jit_auto_evict=args.jit_auto_evict,
         test_control=args.test_control,
         auth_timeout=args.auth_timeout,
+        preload=args.preload,
+        presets=args.presets,
+        **listen_and_limit_settings(args),
     )
 
 
@@ -235,6 +273,8 @@ async def _serve(config: ServerConfig, faults: FaultPlan) -> None:
             f"LM Studio-compatible server (engine: {config.engine}) listening on {server.url}",
             flush=True,
         )
+        if server.sdk_port is not None:
+            print(f"Also serving the LM Studio SDK port {server.sdk_port}", flush=True)
         await stop.wait()
 
 
@@ -255,8 +295,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         asyncio.run(_serve(config, faults))
     except KeyboardInterrupt:
         pass
-    except EngineUnavailableError as exc:
+    except (EngineUnavailableError, PreloadError) as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except PortInUseError as exc:
+        hint = (
+            "pass --sdk-port PORT or --no-sdk-port"
+            if exc.port == config.sdk_port and exc.port != config.port
+            else "pass --port PORT (0: any free port)"
+        )
+        print(f"error: {exc} (is LM Studio or another server running?); {hint}", file=sys.stderr)
         return 1
     except OSError as exc:
         print(f"error: cannot listen on {config.host}:{config.port}: {exc}", file=sys.stderr)

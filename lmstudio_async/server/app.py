@@ -21,6 +21,10 @@ from .endpoints.files import build_files_namespace
 from .endpoints.llm import build_llm_namespace
 from .endpoints.repository import build_repository_namespace
 from .endpoints.system import build_system_namespace
+from .guard import GUARD_KEY, ConnectionGuard, guard_middleware
+from .http_auth import REGISTRY_KEY, SELF_AUTHENTICATING_PATHS, http_auth_middleware
+from .preload import preload_models
+from .redact import loggable_identifier
 from .rest import add_rest_routes
 from .state import ServerState
 
@@ -69,8 +73,19 @@ class _OpenSockets:
 
 
 def create_app(state: ServerState) -> web.Application:
-    """The application serving ``state``; it starts and closes ``state.models`` with itself."""
-    app = web.Application()
+    """The application serving ``state``; it starts and closes ``state.models`` with itself.
+
+    Every route, present or added later, passes through the connection guard (timeouts,
+    connection cap) and the HTTP token check; see ``guard.py`` and ``http_auth.py``.
+    """
+    config = state.config
+    app = web.Application(middlewares=[guard_middleware, http_auth_middleware])
+    app[GUARD_KEY] = ConnectionGuard(
+        max_connections=config.max_connections,
+        header_timeout=config.header_timeout,
+        idle_timeout=config.idle_timeout,
+    )
+    app[REGISTRY_KEY] = state.clients
     sockets = _OpenSockets()
 
     async def greeting(request: web.Request) -> web.Response:
@@ -81,14 +96,21 @@ def create_app(state: ServerState) -> web.Application:
 
     app.router.add_get("/lmstudio-greeting", greeting)
     app.router.add_get("/lms-status", status)
-    for name, namespace in build_namespaces().items():
+    namespaces = build_namespaces()
+    for name, namespace in namespaces.items():
         app.router.add_get(f"/{name}", partial(_serve_socket, namespace, state, sockets))
+    app[SELF_AUTHENTICATING_PATHS] = frozenset(f"/{name}" for name in namespaces)
     if state.config.test_control:
         add_control_routes(app, state)
     add_rest_routes(app, state)
 
     async def models_lifetime(app: web.Application) -> AsyncIterator[None]:
         await state.models.start()
+        try:
+            await preload_models(state.models, config.preload)
+        except BaseException:
+            await state.models.aclose()
+            raise
         yield
         await state.models.aclose()
 
@@ -104,20 +126,34 @@ async def _serve_socket(
     namespace: Namespace, state: ServerState, sockets: _OpenSockets, request: web.Request
 ) -> web.StreamResponse:
     ws = web.WebSocketResponse(
-        compress=False, max_msg_size=MAX_FRAME_BYTES, decode_text=False, timeout=_CLOSE_TIMEOUT
+        compress=False,
+        max_msg_size=MAX_FRAME_BYTES,
+        decode_text=False,
+        timeout=_CLOSE_TIMEOUT,
+        # Pings every `heartbeat` s; no pong within half of that closes the socket, which
+        # cancels whatever its channels were doing.
+        heartbeat=state.config.heartbeat,
     )
     if not ws.can_prepare(request).ok:
         return web.Response(
             status=426,
             text=f"/{namespace.name} is an LM Studio websocket endpoint; connect with a websocket.",
         )
+    guard = request.app[GUARD_KEY]
+    guard.limit_unauthenticated(request)
     await ws.prepare(request)
     number = state.next_socket_number()
     close_code = WSCloseCode.GOING_AWAY
     with sockets.track():
         client = await authenticate(ws, state.clients, state.config.auth_timeout)
         if client is not None:
-            logger.debug("Socket %d: client %r on /%s", number, client.identifier, namespace.name)
+            guard.authenticated(request)
+            logger.debug(
+                "Socket %d: client %s on /%s",
+                number,
+                loggable_identifier(client.identifier),
+                namespace.name,
+            )
             connection = Connection(
                 request=request,
                 ws=ws,

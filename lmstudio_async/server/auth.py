@@ -11,12 +11,15 @@ from aiohttp import WSCloseCode, WSMsgType, web
 from ..protocol import AUTH_PACKET_DECODER, AUTH_VERSION, AuthPacket, AuthResult, encode
 from .api import ClientInfo
 from .clients import AuthRefused, ClientRegistry
+from .redact import loggable_identifier
 
 __all__ = ["authenticate"]
 
 logger = logging.getLogger(__name__)
 
 _MAX_CREDENTIAL_LENGTH = 256
+#: Frames a socket may send before its auth packet (like LM Studio, they are skipped).
+MAX_FRAMES_BEFORE_AUTH = 16
 
 
 async def authenticate(
@@ -39,7 +42,7 @@ async def authenticate(
         _check_packet(packet)
         registry.acquire(packet.client_identifier, packet.client_passkey)
     except AuthRefused as exc:
-        logger.info("Refused client %r: %s", packet.client_identifier, exc)
+        logger.info("Refused client %s: %s", loggable_identifier(packet.client_identifier), exc)
         await _refuse(ws, str(exc))
         return None
     try:
@@ -51,18 +54,24 @@ async def authenticate(
 
 
 async def _receive_auth_packet(ws: web.WebSocketResponse) -> AuthPacket | None:
-    # Like LM Studio, frames that are not an auth packet are skipped, not answered.
-    while True:
+    # Like LM Studio, frames that are not an auth packet are skipped, not answered; but only a
+    # few, and only the first is logged.
+    for skipped in range(MAX_FRAMES_BEFORE_AUTH):
         message = await ws.receive()
         if message.type is WSMsgType.TEXT:
             try:
                 return AUTH_PACKET_DECODER.decode(message.data)
-            except msgspec.DecodeError as exc:
-                logger.info("Ignored a frame that is not an auth packet: %s", exc)
+            except (msgspec.DecodeError, RecursionError) as exc:
+                reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+                if skipped == 0:
+                    logger.info("Ignored a frame that is not an auth packet: %.200s", reason)
         elif message.type is WSMsgType.BINARY:
-            logger.info("Ignored a binary frame before authentication")
+            if skipped == 0:
+                logger.info("Ignored a binary frame before authentication")
         else:
             return None
+    await _refuse(ws, f"No auth packet among the first {MAX_FRAMES_BEFORE_AUTH} frames")
+    return None
 
 
 def _check_packet(packet: AuthPacket) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import math
 from collections.abc import Awaitable, Callable
 from typing import Any, NoReturn
 
@@ -16,7 +15,7 @@ from ..protocol.codec import message_type_of
 from .api import ChannelContext, ChannelEndpoint, ClientInfo
 from .state import ServerState
 
-__all__ = ["ServerChannel"]
+__all__ = ["ServerChannel", "INBOX_SIZE"]
 
 SendFrame = Callable[[bytes, WSMsgType], Awaitable[None]]
 
@@ -26,6 +25,8 @@ _TEXT = WSMsgType.TEXT
 # A handler streaming at full speed never waits for the socket; yielding this often lets the
 # connection read the client's cancel packets (and other sockets get served) meanwhile.
 _YIELD_EVERY = 64
+#: Client packets queued for a handler that has not read them yet; more are dropped with a warning.
+INBOX_SIZE = 256
 
 
 class ServerChannel(ChannelContext):
@@ -52,7 +53,7 @@ class ServerChannel(ChannelContext):
         self._fragments_sent = 0
         self._sends = 0
         self._cancel = anyio.Event()
-        self._inbox_writer, self._inbox = anyio.create_memory_object_stream[Any](math.inf)
+        self._inbox_writer, self._inbox = anyio.create_memory_object_stream[Any](INBOX_SIZE)
         to_server_type = endpoint.to_server_type
         self._decoder = decoder_for(to_server_type) if to_server_type is not None else None
 
@@ -109,14 +110,23 @@ class ServerChannel(ChannelContext):
             )
         try:
             packet = self._decoder.decode(message)
-        except msgspec.DecodeError as exc:
+        except (msgspec.DecodeError, RecursionError) as exc:
             if is_cancel:
                 return None
+            reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
             return (
                 f"Invalid message for channel {self.channel_id} "
-                f"({self.namespace}/{self.endpoint}): {exc}"
+                f"({self.namespace}/{self.endpoint}): {reason}"
             )
-        self._inbox_writer.send_nowait(packet)
+        try:
+            self._inbox_writer.send_nowait(packet)
+        except anyio.WouldBlock:
+            return (
+                f"Dropped a message for channel {self.channel_id} ({self.namespace}/"
+                f"{self.endpoint}): {INBOX_SIZE} messages are already waiting to be handled"
+            )
+        except (anyio.ClosedResourceError, anyio.BrokenResourceError):
+            return None
         return None
 
     def close_inbox(self) -> None:

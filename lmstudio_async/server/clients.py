@@ -91,6 +91,11 @@ class ClientRegistry:
             if self._on_released is not None:
                 self._on_released(identifier)
 
+    def accepts_token(self, token: str) -> bool:
+        """Whether ``token`` (``sk-lm-<id>:<passkey>``) is one this server accepts."""
+        parts = split_api_token(token)
+        return parts is not None and self._matches_a_token(*parts)
+
     def is_connected(self, identifier: str) -> bool:
         return identifier in self._entries
 

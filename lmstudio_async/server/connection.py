@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import difflib
 import logging
+from collections import OrderedDict
 from typing import Any, NoReturn
 
 import anyio
@@ -42,14 +43,18 @@ from ..protocol import (
 )
 from .api import CallContext, ChannelEndpoint, ClientInfo, Namespace, RpcEndpoint, ServerError
 from .channel import ServerChannel
+from .redact import MAX_ECHOED_NAME, loggable_identifier, shorten
 from .state import ServerState
 
-__all__ = ["Connection", "MAX_COMMUNICATION_WARNINGS"]
+__all__ = ["Connection", "MAX_COMMUNICATION_WARNINGS", "MAX_ECHOED_NAME"]
 
 logger = logging.getLogger(__name__)
 
 #: Like LM Studio, a connection sends at most this many ``communicationWarning``s, then goes quiet.
 MAX_COMMUNICATION_WARNINGS = 5
+
+#: Finished channel ids remembered per socket (late packets for them are dropped silently).
+_FINISHED_CHANNELS_KEPT = 1024
 
 _TEXT = WSMsgType.TEXT
 
@@ -72,10 +77,13 @@ class Connection:
         self._client = client
         self.number = number
         self._channels: dict[int, ServerChannel] = {}
-        # Ids of channels that finished; a late packet for one (e.g. a cancel racing the result)
-        # is expected and dropped silently.
-        self._finished_channels: set[int] = set()
+        # Ids of the channels that finished last; a late packet for one (e.g. a cancel racing the
+        # result) is expected and dropped silently. Bounded: older ids get a warning instead.
+        self._finished_channels: OrderedDict[int, None] = OrderedDict()
+        self._rpcs_running = 0
+        self._max_channels = state.config.max_channels
         self._warnings_sent = 0
+        self._warnings_received = 0
         self._task_group: anyio.abc.TaskGroup | None = None
 
     async def serve(self) -> None:
@@ -120,6 +128,9 @@ class Connection:
             except msgspec.DecodeError as exc:
                 await self._warn(f"Ignored a message that is not a valid envelope: {exc}")
                 continue
+            except RecursionError:
+                await self._warn("Ignored a message nested too deeply to decode")
+                continue
             await self._dispatch(envelope)
 
     async def _dispatch(self, envelope: ClientMessage) -> None:
@@ -132,8 +143,15 @@ class Connection:
         elif isinstance(envelope, KeepAlive):
             await self._send_quietly(encode(KeepAliveAck()))
         elif isinstance(envelope, CommunicationWarning):
+            # Logged as many times as warnings are sent: a client cannot flood the log.
+            self._warnings_received += 1
+            if self._warnings_received > MAX_COMMUNICATION_WARNINGS:
+                return
             logger.warning(
-                "Client %r (socket %d) warned: %s", self._client.identifier, self.number, envelope
+                "Client %s (socket %d) warned: %s",
+                loggable_identifier(self._client.identifier),
+                self.number,
+                shorten(envelope.warning, 500),
             )
         elif isinstance(envelope, SignalSubscribe):
             error = _unknown_endpoint("signal", envelope.endpoint, self._namespace, [])
@@ -152,8 +170,9 @@ class Connection:
         channel = self._channels.get(envelope.channel_id)
         if channel is None:
             if envelope.channel_id not in self._finished_channels:
+                # No id is echoed in full: a channelId is any JSON integer.
                 await self._warn(
-                    f"Received channelSend for unknown channel {envelope.channel_id}",
+                    f"Received channelSend for unknown channel {shorten(str(envelope.channel_id))}",
                     kind="channelUnknown",
                 )
             return
@@ -171,10 +190,24 @@ class Connection:
             )
             await self._send_quietly(encode(RpcError(call_id=call.call_id, error=error.to_wire())))
             return
+        if self._rpcs_running >= self._max_channels:
+            error = ServerError(
+                f"Too many RPCs in progress on this socket (at most {self._max_channels})",
+                suggestion="Wait for earlier calls to finish, or spread calls over more clients.",
+            )
+            await self._send_quietly(encode(RpcError(call_id=call.call_id, error=error.to_wire())))
+            return
+        self._rpcs_running += 1
         assert self._task_group is not None
         self._task_group.start_soon(self._run_rpc, endpoint, call)
 
     async def _run_rpc(self, endpoint: RpcEndpoint[Any], call: RpcCall) -> None:
+        try:
+            await self._answer_rpc(endpoint, call)
+        finally:
+            self._rpcs_running -= 1
+
+    async def _answer_rpc(self, endpoint: RpcEndpoint[Any], call: RpcCall) -> None:
         reply: RpcResult | RpcError
         try:
             parameter = _decode_parameter(
@@ -213,8 +246,21 @@ class Connection:
             return
         endpoint = self._namespace.channels.get(create.endpoint)
         if endpoint is None:
+            # Like LM Studio: a warning, and no channelError (PROTOCOL.md 3.6).
             error = _unknown_endpoint(
                 "channel", create.endpoint, self._namespace, list(self._namespace.channels)
+            )
+            await self._warn(
+                f"Received channelCreate for an unknown endpoint: {error.title}. "
+                f"{error.suggestion or ''}".rstrip(),
+                kind="channelEndpointUnknown",
+            )
+            return
+        if len(self._channels) >= self._max_channels:
+            error = ServerError(
+                f"Too many open channels on this socket (at most {self._max_channels})",
+                suggestion="Wait for earlier predictions to finish, or spread them over more "
+                "clients.",
             )
             await self._send_quietly(
                 encode(ChannelError(channel_id=channel_id, error=error.to_wire()))
@@ -230,7 +276,7 @@ class Connection:
             abort_connection=self.abort,
         )
         self._channels[channel_id] = channel
-        self._finished_channels.discard(channel_id)
+        self._finished_channels.pop(channel_id, None)
         assert self._task_group is not None
         self._task_group.start_soon(self._run_channel, endpoint, channel, create.creation_parameter)
 
@@ -255,7 +301,9 @@ class Connection:
             final = ChannelError(channel_id=channel_id, error=_internal_error(exc).to_wire())
         finally:
             del self._channels[channel_id]
-            self._finished_channels.add(channel_id)
+            self._finished_channels[channel_id] = None
+            if len(self._finished_channels) > _FINISHED_CHANNELS_KEPT:
+                self._finished_channels.popitem(last=False)
             channel.close_inbox()
         await self._send_quietly(encode(final))
 
@@ -285,16 +333,21 @@ class Connection:
             await self._ws.send_frame(data, _TEXT)
 
     async def _warn(self, text: str, kind: str = "unknown") -> None:
-        logger.warning(
-            "Client %r (socket %d, /%s): %s",
-            self._client.identifier,
-            self.number,
-            self._namespace.name,
-            text,
-        )
+        # Past the cap, nothing is sent or logged: a client cannot flood the log either.
         if self._warnings_sent >= MAX_COMMUNICATION_WARNINGS:
             return
         self._warnings_sent += 1
+        text = shorten(text, 1000)
+        logger.warning(
+            "Client %s (socket %d, /%s): %s%s",
+            loggable_identifier(self._client.identifier),
+            self.number,
+            self._namespace.name,
+            text,
+            " (further warnings on this socket are not logged)"
+            if self._warnings_sent == MAX_COMMUNICATION_WARNINGS
+            else "",
+        )
         await self._send_quietly(encode(CommunicationWarning(warning=text, kind=kind)))
 
 
@@ -304,16 +357,21 @@ def _decode_parameter(parameter_type: Any, raw: Raw, kind: str, key: str) -> Any
     try:
         # An absent parameter and an explicit null mean the same (PROTOCOL.md 3.1).
         return decoder_for(parameter_type).decode(raw if raw else b"null")
+    except RecursionError:
+        raise ServerError(
+            f"Invalid parameter for {kind} endpoint '{key}': nested too deeply",
+            suggestion="Send a parameter with fewer nested levels of arrays and objects.",
+        ) from None
     except msgspec.DecodeError as exc:
         raise ServerError(
-            f"Invalid parameter for {kind} endpoint '{key}': {exc}",
-            cause=str(exc),
+            f"Invalid parameter for {kind} endpoint '{key}': {shorten(str(exc), 1000)}",
+            cause=shorten(str(exc), 1000),
             suggestion="Check the parameter against the endpoint's schema (PROTOCOL.md 6).",
         ) from None
 
 
 def _unknown_endpoint(kind: str, name: str, namespace: Namespace, known: list[str]) -> ServerError:
-    title = f"Unknown {kind} endpoint {name!r} in namespace {namespace.name!r}"
+    title = f"Unknown {kind} endpoint {shorten(name)!r} in namespace {namespace.name!r}"
     if name in namespace.channels and kind != "channel":
         return ServerError(title, suggestion=f"{name!r} is a channel: open it with channelCreate.")
     if name in namespace.rpcs and kind != "RPC":
@@ -322,6 +380,9 @@ def _unknown_endpoint(kind: str, name: str, namespace: Namespace, known: list[st
         return ServerError(
             title, suggestion=f"Namespace {namespace.name!r} has no {kind} endpoints."
         )
+    if len(name) > MAX_ECHOED_NAME:
+        # Fuzzy matching costs time quadratic in the name's length: only real names get it.
+        return ServerError(title, suggestion=f"Known {kind} endpoints: {', '.join(known)}.")
     ranked = difflib.get_close_matches(name, known, n=len(known), cutoff=0.0)
     suggestion = f"Known {kind} endpoints: {', '.join(ranked)}."
     if difflib.get_close_matches(name, known, n=1):

@@ -36,6 +36,8 @@ class _ControlRoutes:
             plan = FaultPlan.from_json(await request.json())
         except json.JSONDecodeError as exc:
             return _bad_request(f"the body is not JSON: {exc}")
+        except RecursionError:
+            return _bad_request("the body is nested too deeply")
         except FaultSpecError as exc:
             return _bad_request(str(exc))
         self._state.faults.replace(plan)

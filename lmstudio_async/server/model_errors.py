@@ -14,10 +14,10 @@ from ..protocol import (
     CODE_DOMAIN_MISMATCH,
     CODE_NO_MODEL_MATCHING_QUERY,
     CODE_PATH_NOT_FOUND,
-    CODE_PRESET_NOT_FOUND,
     ModelQuery,
 )
 from .api import ServerError
+from .redact import MAX_ECHOED_NAME, shorten
 
 __all__ = [
     "SAMPLE_SIZE",
@@ -26,7 +26,7 @@ __all__ = [
     "model_not_downloaded",
     "domain_mismatch",
     "identifier_exists",
-    "preset_not_found",
+    "identifier_too_long",
 ]
 
 #: How many names an error lists as a sample of what exists.
@@ -34,7 +34,8 @@ SAMPLE_SIZE = 10
 
 
 def _did_you_mean(target: str | None, candidates: Sequence[str]) -> str | None:
-    if not target:
+    # Fuzzy matching costs time quadratic in the name: a client's huge name gets none.
+    if not target or len(target) > MAX_ECHOED_NAME:
         return None
     close = difflib.get_close_matches(target, candidates, n=3, cutoff=0.5)
     if not close:
@@ -45,9 +46,9 @@ def _did_you_mean(target: str | None, candidates: Sequence[str]) -> str | None:
 def _describe(query: ModelQuery) -> str:
     parts = []
     if query.identifier is not None:
-        parts.append(f'identifier "{query.identifier}"')
+        parts.append(f'identifier "{shorten(query.identifier)}"')
     if query.path is not None:
-        parts.append(f'path "{query.path}"')
+        parts.append(f'path "{shorten(query.path)}"')
     if query.domain is not None:
         parts.append(f"domain {query.domain}")
     if query.vision is not None:
@@ -74,7 +75,10 @@ def no_model_matching_query(query: ModelQuery, domain: str, loaded: Sequence[str
         suggestion=suggestion,
         display_data={
             "code": CODE_NO_MODEL_MATCHING_QUERY,
-            "query": query.to_dict(),
+            "query": {
+                key: shorten(value) if isinstance(value, str) else value
+                for key, value in query.to_dict().items()
+            },
             "loadedModelsSample": list(loaded[:SAMPLE_SIZE]),
             "totalLoadedModels": len(loaded),
         },
@@ -93,14 +97,14 @@ def instance_reference_not_found(reference: str) -> ServerError:
 def model_not_downloaded(key: str, known: Sequence[str], paths: Sequence[str]) -> ServerError:
     """``key`` names no downloaded model; ``known`` are keys and paths to suggest from."""
     return ServerError(
-        f'No downloaded model matches "{key}"',
+        f'No downloaded model matches "{shorten(key)}"',
         cause="A model is named by its model key, its path, or the publisher/repository prefix "
         "of its path.",
         suggestion=_did_you_mean(key, known)
         or "List the downloaded models with system/listDownloadedModels.",
         display_data={
             "code": CODE_PATH_NOT_FOUND,
-            "path": key,
+            "path": shorten(key),
             "availablePathsSample": list(paths[:SAMPLE_SIZE]),
             "totalModels": len(paths),
         },
@@ -109,7 +113,7 @@ def model_not_downloaded(key: str, known: Sequence[str], paths: Sequence[str]) -
 
 def domain_mismatch(key: str, path: str, actual: str, expected: str) -> ServerError:
     return ServerError(
-        f'Model "{key}" is an {actual} model, not an {expected} model',
+        f'Model "{shorten(key)}" is an {actual} model, not an {expected} model',
         suggestion=f"Use the {actual} namespace to load and use it.",
         display_data={
             "code": CODE_DOMAIN_MISMATCH,
@@ -121,20 +125,12 @@ def domain_mismatch(key: str, path: str, actual: str, expected: str) -> ServerEr
 
 
 def identifier_exists(identifier: str) -> ServerError:
-    return ServerError(
-        f'A model with the identifier "{identifier}" already exists',
-        suggestion="Choose a different identifier, or omit it to let the server pick a free one.",
-    )
+    # LM Studio sends the title alone: no cause, suggestion or displayData.
+    return ServerError(f'A model with the identifier "{shorten(identifier)}" already exists')
 
 
-def preset_not_found(identifier: str) -> ServerError:
+def identifier_too_long(identifier: str, limit: int) -> ServerError:
     return ServerError(
-        f'Cannot find a preset matching "{identifier}"',
-        cause="This server has no saved presets.",
-        display_data={
-            "code": CODE_PRESET_NOT_FOUND,
-            "specifiedFuzzyPresetIdentifier": identifier,
-            "availablePresetsSample": [],
-            "totalAvailablePresets": 0,
-        },
+        f"A model identifier may have at most {limit} characters, not {len(identifier)}",
+        suggestion="Choose a shorter identifier, or omit it to let the server pick one.",
     )

@@ -36,7 +36,10 @@ from .engines import Engine, create_engine
 from .engines.base import LoadedModel, ProgressCallback
 from .engines.load_settings import LoadSettings, resolve_load_settings
 
-__all__ = ["Instance", "LoadObserver", "ModelManager", "domain_of"]
+__all__ = ["Instance", "LoadObserver", "ModelManager", "domain_of", "MAX_IDENTIFIER_LENGTH"]
+
+#: Instance identifiers are echoed to every client that lists models: they stay short.
+MAX_IDENTIFIER_LENGTH = 256
 
 logger = logging.getLogger(__name__)
 
@@ -112,26 +115,48 @@ class LoadObserver(Protocol):
 def _path_rank(info: ModelInfo, name: str) -> int | None:
     """How well ``name`` designates ``info`` (lower is better), or ``None`` if it does not.
 
-    A model is named by its key, its path (or indexed identifier), ``publisher/key``,
-    or a prefix of its path such as ``publisher/repository``. Case is ignored.
+    A model is named, as in LM Studio, by its key, its path (or indexed identifier),
+    ``publisher/key``, a prefix of its path such as ``publisher/repository``, the
+    Hugging Face name of its repository (``publisher/repository`` without ``-GGUF``),
+    ``publisher/<end of its key>`` (``nomic-ai/nomic-embed-text-v1.5`` for
+    ``text-embedding-nomic-embed-text-v1.5``), or any longer prefix of its path.
+    Case is ignored.
     """
     wanted = name.strip("/").lower()
     path = info.path.lower()
-    if wanted == info.model_key.lower():
+    key = info.model_key.lower()
+    if wanted == key:
         return 0
     if wanted in (path, (info.indexed_model_identifier or "").lower()):
         return 1
-    if info.publisher and wanted == f"{info.publisher}/{info.model_key}".lower():
+    publisher = (info.publisher or path.partition("/")[0]).lower()
+    if wanted == f"{publisher}/{key}":
         return 2
     if wanted and path.startswith(wanted + "/"):
         return 3
-    return None
+    wanted_publisher, slash, rest = wanted.partition("/")
+    if not slash or not rest or "/" in rest or wanted_publisher != publisher:
+        return 5 if slash and rest and path.startswith(wanted) else None
+    repository = path.split("/")[1] if path.count("/") >= 1 else ""
+    if rest == repository.removesuffix("-gguf") or rest == key.rpartition("/")[2]:
+        return 4
+    if key.endswith(("-" + rest, "/" + rest)):
+        return 4
+    return 5 if path.startswith(wanted) else None
+
+
+def _identifier_rank(instance: Instance, wanted: str) -> int | None:
+    """Like LM Studio, an instance query's identifier also accepts any name of the model."""
+    if wanted == instance.identifier:
+        return 0
+    rank = _path_rank(instance.info, wanted)
+    return None if rank is None else 1 + rank
 
 
 def _query_matches(instance: Instance, query: ModelQuery) -> bool:
     if query.domain is not None and query.domain != instance.domain:
         return False
-    if query.identifier is not None and query.identifier != instance.identifier:
+    if query.identifier is not None and _identifier_rank(instance, query.identifier) is None:
         return False
     if query.path is not None and _path_rank(instance.info, query.path) is None:
         return False
@@ -221,7 +246,12 @@ class ModelManager:
         if isinstance(specifier, InstanceReferenceSpecifier):
             wanted = specifier.instance_reference
             return next((i for i in candidates if i.reference == wanted), None)
-        return next((i for i in candidates if _query_matches(i, specifier.query)), None)
+        query = specifier.query
+        matching = [i for i in candidates if _query_matches(i, query)]
+        if query.identifier is not None:
+            # An exact identifier beats a model name that several instances share.
+            matching.sort(key=lambda i: _identifier_rank(i, query.identifier or "") or 0)
+        return matching[0] if matching else None
 
     @contextmanager
     def activity(self, instance: Instance, status: str) -> Iterator[None]:
@@ -249,6 +279,8 @@ class ModelManager:
         """Load a new instance of ``info`` (``loadModel``)."""
         settings = resolve_load_settings(info, load_config_stack)
         if identifier is not None:
+            if len(identifier) > MAX_IDENTIFIER_LENGTH:
+                raise model_errors.identifier_too_long(identifier, MAX_IDENTIFIER_LENGTH)
             if identifier in self._instances or identifier in self._reserved:
                 raise model_errors.identifier_exists(identifier)
         else:

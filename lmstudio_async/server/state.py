@@ -13,6 +13,7 @@ from .filestore import FileStore
 from .hub import Hub, build_hub
 from .loghub import LogHub
 from .models import ModelManager
+from .presets import PresetCatalog, load_presets_file
 from .requestlog import RequestLog
 
 __all__ = ["ServerState"]
@@ -28,6 +29,8 @@ class ServerState:
     clients: ClientRegistry
     #: Post-auth frames from clients; filled only in test-control mode.
     requests: RequestLog
+    #: Named prediction presets (``--presets FILE``).
+    presets: PresetCatalog = field(default_factory=PresetCatalog)
     #: Subscribers of ``diagnostics/streamLogs``.
     logs: LogHub = field(default_factory=LogHub)
     #: ``system/setExperimentFlag`` settings.
@@ -52,7 +55,8 @@ class ServerState:
             faults=faults if faults is not None else FaultPlan(),
             files=files,
             clients=ClientRegistry(config.api_tokens, on_released=files.release_client),
-            requests=RequestLog(),
+            requests=RequestLog(config.request_log_size),
+            presets=load_presets_file(config.presets) if config.presets else PresetCatalog(),
         )
 
     def next_socket_number(self) -> int:

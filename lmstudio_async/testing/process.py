@@ -28,7 +28,7 @@ class ServerStartError(RuntimeError):
 
 
 class ServerProcess:
-    """Runs ``python -m lmstudio_async.server --port 0 --test-control [args...]``.
+    """Runs ``python -m lmstudio_async.server --port 0 --no-sdk-port --test-control [args...]``.
 
     Usable from sync and async tests alike: the control methods are plain
     blocking HTTP calls to the server's ``/lmstudio-test/*`` routes. Example::
@@ -63,7 +63,17 @@ class ServerProcess:
 
     @property
     def command(self) -> list[str]:
-        base = [self._python, "-m", "lmstudio_async.server", "--port", "0", "--test-control"]
+        # No SDK port unless asked for (a later --sdk-port wins): test servers never compete
+        # for LM Studio's discovery port.
+        base = [
+            self._python,
+            "-m",
+            "lmstudio_async.server",
+            "--port",
+            "0",
+            "--no-sdk-port",
+            "--test-control",
+        ]
         return [*base, *self.args]
 
     def start(self) -> ServerProcess:

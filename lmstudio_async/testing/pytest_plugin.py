@@ -85,7 +85,7 @@ def _unclaimed_async_test_using_our_fixtures(
 def lmstudio_server_process(pytestconfig: pytest.Config) -> Iterator[ServerProcess]:
     """One server process for the whole test session (not reset between tests).
 
-    Runs ``python -m lmstudio_async.server --port 0 --test-control`` plus the
+    Runs ``python -m lmstudio_async.server --port 0 --no-sdk-port --test-control`` plus the
     ``lmstudio_server_args`` ini option. Prefer ``lmstudio_server``, which resets it.
     """
     args: list[str] = pytestconfig.getini(_ARGS_INI)

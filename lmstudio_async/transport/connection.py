@@ -113,14 +113,15 @@ class NamespaceConnection:
                 f"The server at {self.api_host} refused the websocket for /{self.namespace} "
                 f"(HTTP {exc.status}). Is this LM Studio's API port?"
             ) from exc
+        except asyncio.TimeoutError as exc:
+            # Caught first: on Python 3.11+ TimeoutError is also an OSError.
+            raise LMStudioTimeoutError(
+                f"Connecting to LM Studio at {self.api_host} took longer than {timeout:g} s."
+            ) from exc
         except (aiohttp.ClientError, OSError) as exc:
             raise LMStudioClientError(
                 f"LM Studio is not reachable at {self.api_host}. "
                 f"Is LM Studio running, with its server enabled? {LOCAL_SERVER_HINT}"
-            ) from exc
-        except asyncio.TimeoutError as exc:
-            raise LMStudioTimeoutError(
-                f"Connecting to LM Studio at {self.api_host} took longer than {timeout:g} s."
             ) from exc
         try:
             await self._authenticate(ws, timeout)

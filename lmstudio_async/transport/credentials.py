@@ -58,6 +58,12 @@ def resolve_credentials(
     An explicit empty string means "connect as a guest", ignoring the environment.
     An empty environment variable counts as unset.
     """
+    if api_token is not None and not isinstance(api_token, str):
+        # The value is a secret even when mistyped: only its type is named.
+        raise LMStudioValueError(
+            f"api_token must be a string of the form {API_TOKEN_FORM} (or None to read "
+            f"LM_API_TOKEN, or '' to connect as a guest), not {type(api_token).__name__}."
+        )
     if api_token == "":
         return Credentials.guest()
     if api_token is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -61,19 +62,36 @@ _SCHEMES = {"ws": False, "http": False, "wss": True, "https": True}
 
 def parse_api_host(api_host: str) -> ApiHost:
     """Parse ``"host:port"`` (optionally with a ws/wss/http/https scheme and a path prefix)."""
+    if not isinstance(api_host, str):
+        raise LMStudioValueError(
+            f"api_host must be a string such as '127.0.0.1:1234', not {type(api_host).__name__} "
+            f"({_short_repr(api_host)})."
+        )
     text = api_host.strip()
     if not text:
         raise LMStudioValueError("api_host is empty; pass 'host:port', e.g. '127.0.0.1:1234'.")
+    if any(char.isspace() or not char.isprintable() for char in text):
+        raise LMStudioValueError(
+            f"api_host {_short_repr(api_host)} is not of the form 'host:port' "
+            "(it contains spaces or control characters)."
+        )
     has_scheme = "://" in text
-    parts = urlsplit(text if has_scheme else f"ws://{text}")
+    try:
+        parts = urlsplit(text if has_scheme else f"ws://{text}")
+        _check_bracketed_host(parts.netloc)
+    except ValueError as exc:
+        raise LMStudioValueError(
+            f"api_host {_short_repr(api_host)} cannot be parsed ({exc}); pass 'host:port', "
+            "with an IPv6 address in brackets, e.g. '[::1]:1234'."
+        ) from None
     if parts.scheme not in _SCHEMES:
         raise LMStudioValueError(
-            f"api_host {api_host!r} has scheme {parts.scheme!r}; "
+            f"api_host {_short_repr(api_host)} has scheme {parts.scheme!r}; "
             "use 'host:port' or a ws://, wss://, http:// or https:// URL."
         )
     if parts.query or parts.fragment or parts.username or parts.password:
         raise LMStudioValueError(
-            f"api_host {api_host!r} must not contain a query, fragment or user info."
+            f"api_host {_short_repr(api_host)} must not contain a query, fragment or user info."
         )
     try:
         port = parts.port
@@ -82,18 +100,43 @@ def parse_api_host(api_host: str) -> ApiHost:
         valid_port = False
     else:
         valid_port = True
-    if not parts.hostname or not valid_port:
+    if not parts.hostname or not valid_port or not _HOSTNAME_CHARACTERS.fullmatch(parts.hostname):
         raise LMStudioValueError(
-            f"api_host {api_host!r} is not of the form 'host:port' (e.g. '127.0.0.1:1234')."
+            f"api_host {_short_repr(api_host)} is not of the form 'host:port' "
+            "(e.g. '127.0.0.1:1234' or '[::1]:1234')."
         )
     secure = _SCHEMES[parts.scheme]
     if port is None:
         if not has_scheme:
+            host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
             raise LMStudioValueError(
-                f"api_host {api_host!r} has no port; pass 'host:port', e.g. '{text}:1234'."
+                f"api_host {_short_repr(api_host)} has no port; pass 'host:port', "
+                f"e.g. '{host}:1234'."
             )
         port = 443 if secure else 80
     return ApiHost(parts.hostname, port, secure, parts.path.rstrip("/"))
+
+
+#: Letters, digits and the punctuation of DNS names and IPv4/IPv6 addresses (with zone ids).
+_HOSTNAME_CHARACTERS = re.compile(r"[\w.\-:%~]+")
+_MAX_REPR = 80
+
+
+def _short_repr(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= _MAX_REPR else f"{text[:_MAX_REPR]}... ({len(text)} characters)"
+
+
+def _check_bracketed_host(netloc: str) -> None:
+    """``[addr]`` must be followed by nothing or by ``:port`` (urlsplit ignores other text)."""
+    host_port = netloc.rpartition("@")[2]
+    if "[" not in host_port:
+        return
+    if not host_port.startswith("["):
+        raise ValueError("text before '['")
+    rest = host_port.partition("]")[2]
+    if rest and not rest.startswith(":"):
+        raise ValueError(f"unexpected {rest!r} after the bracketed address")
 
 
 async def probe_api_host(

@@ -82,3 +82,11 @@ def test_secrets_never_appear_in_reprs() -> None:
     for text in (repr(client), str(client), repr(creds), repr(creds.auth_packet())):
         assert "ABCDEFGHIJ0123456789" not in text
     assert "api token" in repr(client)
+
+
+@pytest.mark.parametrize("token", [b"sk-lm-abcd1234:ABCDEFGHIJ0123456789", 42, ["sk-lm-"]])
+def test_a_non_string_api_token_is_a_value_error_that_does_not_echo_it(token: object) -> None:
+    with pytest.raises(LMStudioValueError, match="api_token must be a string") as caught:
+        AsyncClient("127.0.0.1:1234", api_token=token)  # type: ignore[arg-type]
+    assert "ABCDEFGHIJ" not in str(caught.value)
+    assert type(token).__name__ in str(caught.value)

@@ -67,3 +67,33 @@ def test_bad_hosts_fail_at_construction_naming_the_value(text: str, complaint: s
 def test_bad_timeouts_are_rejected(timeout: object) -> None:
     with pytest.raises(LMStudioValueError, match="timeout"):
         AsyncClient("127.0.0.1:1234", timeout=timeout)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["[::1", "::1]:1234", "[::1]x:1234", "x[::1]:1234", "[not-an-ip]:1234", "http://[::1"],
+)
+def test_unparsable_bracketed_hosts_are_value_errors_showing_the_ipv6_form(text: str) -> None:
+    with pytest.raises(LMStudioValueError, match=r"api_host .*'\[::1\]:1234'") as caught:
+        AsyncClient(text)
+    assert repr(text) in str(caught.value)
+
+
+@pytest.mark.parametrize("host", ["lm studio:1234", "host\x00:1234", "ho\tst:1234"])
+def test_hosts_with_spaces_or_control_characters_are_refused(host: str) -> None:
+    with pytest.raises(LMStudioValueError, match="not of the form 'host:port'"):
+        AsyncClient(host)
+
+
+@pytest.mark.parametrize("value", [b"127.0.0.1:1234", 1234, ("127.0.0.1", 1234)])
+def test_a_non_string_api_host_names_its_type(value: object) -> None:
+    with pytest.raises(
+        LMStudioValueError, match=f"api_host must be a string.*{type(value).__name__}"
+    ):
+        AsyncClient(value)  # type: ignore[arg-type]
+
+
+def test_a_huge_bad_host_is_not_echoed_in_full() -> None:
+    with pytest.raises(LMStudioValueError) as caught:
+        AsyncClient("[" + "x" * 100_000)
+    assert len(str(caught.value)) < 400

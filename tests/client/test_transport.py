@@ -158,6 +158,17 @@ async def test_an_unreachable_host_says_so(unused_port: int) -> None:
     assert "python -m lmstudio_async.server" in str(caught.value)
 
 
+async def test_a_connect_timeout_is_a_timeout_error_not_unreachable() -> None:
+    # A listener that never accepts: TCP connects (the backlog), no HTTP reply ever comes.
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        port = silent.getsockname()[1]
+        async with AsyncClient(f"127.0.0.1:{port}", connect_timeout=0.2) as client:
+            with pytest.raises(LMStudioTimeoutError, match=r"took longer than 0\.2 s"):
+                await client.system.version()
+
+
 async def test_a_client_belongs_to_one_event_loop(lmstudio_server: ServerProcess) -> None:
     async with AsyncClient(lmstudio_server.api_host) as client:
         await client.system.version()

@@ -78,8 +78,11 @@ async def test_default_identifiers_count_up_and_reuse_freed_ones(manager: ModelM
 
 async def test_an_explicit_duplicate_identifier_is_refused(manager: ModelManager) -> None:
     await _load(manager, LLAMA, identifier="mine")
-    with pytest.raises(ServerError, match='identifier "mine" already exists'):
+    with pytest.raises(ServerError, match='identifier "mine" already exists') as caught:
         await _load(manager, QWEN, identifier="mine")
+    # LM Studio's title alone.
+    error = caught.value
+    assert (error.cause, error.suggestion, error.display_data) == (None, None, None)
 
 
 async def test_concurrent_loads_never_share_an_identifier(manager: ModelManager) -> None:
@@ -100,6 +103,50 @@ async def test_concurrent_loads_never_share_an_identifier(manager: ModelManager)
 async def test_a_model_is_found_by_key_path_or_repository(manager: ModelManager, name: str) -> None:
     info, ambiguous = manager.resolve_model(name, "llm")
     assert (info.model_key, ambiguous) == (QWEN, [])
+
+
+@pytest.mark.parametrize(
+    ("name", "domain", "key"),
+    [
+        ("hugging-quants/llama-3.2-1b-instruct", "llm", LLAMA),
+        ("nomic-ai/nomic-embed-text-v1.5", "embedding", NOMIC),
+        ("nomic-ai/nomic-embed-text-v1.5-GGUF", "embedding", NOMIC),
+        ("lmstudio-community/Qwen2.5-7B-Instruct-GGUF/Qwen2.5-7B-Instruct", "llm", QWEN),
+    ],
+)
+async def test_publisher_model_names_and_path_prefixes_resolve_as_in_lm_studio(
+    manager: ModelManager, name: str, domain: str, key: str
+) -> None:
+    info, _ = manager.resolve_model(name, domain)
+    assert info.model_key == key
+
+
+async def test_instance_queries_accept_every_name_of_the_loaded_model(
+    manager: ModelManager,
+) -> None:
+    llama = await _load(manager, LLAMA)
+    mine = await _load(manager, QWEN, identifier="mine")
+    nomic = await _load(manager, NOMIC, "embedding")
+
+    def find(domain: str = "llm", **query: Any) -> Instance:
+        return manager.find(QuerySpecifier(query=ModelQuery(**query)), domain)
+
+    assert find(identifier="hugging-quants/llama-3.2-1b-instruct") is llama
+    assert find(identifier=QWEN) is mine
+    assert find(identifier="mine") is mine
+    assert find("embedding", identifier="nomic-ai/nomic-embed-text-v1.5") is nomic
+    assert find(path="hugging-quants/llama-3.2-1b-instruct") is llama
+    with pytest.raises(ServerError):
+        find(identifier="someone-else/llama-3.2-1b-instruct")
+
+
+async def test_an_exact_identifier_wins_over_a_model_name(manager: ModelManager) -> None:
+    # The first instance is named after another model's key; the query means the identifier.
+    decoy = await _load(manager, LLAMA, identifier=QWEN)
+    qwen = await _load(manager, QWEN)
+    assert qwen.identifier == f"{QWEN}:2"
+    found = manager.find(QuerySpecifier(query=ModelQuery(identifier=QWEN)), "llm")
+    assert found is decoy
 
 
 async def test_unknown_and_wrong_domain_models_have_classified_errors(

@@ -235,3 +235,13 @@ def test_embeddings_are_deterministic_and_differ_between_texts() -> None:
 def test_tokenize_and_count_agree() -> None:
     model = _model()
     assert len(model.tokenize("Hello, world!")) == model.count_tokens("Hello, world!") == 4
+
+
+def test_embedding_models_count_their_special_tokens_as_lm_studio_does() -> None:
+    embedder, llm = _model(NOMIC), _model()
+    tokens = embedder.tokenize("Hello, world!")
+    # [CLS] Hello , world ! [SEP]: the text's four tokens and the two the tokenizer adds.
+    assert (tokens[0], tokens[-1]) == (101, 102)
+    assert tokens[1:-1] == llm.tokenize("Hello, world!")
+    assert embedder.count_tokens("Hello, world!") == len(tokens) == 6
+    assert embedder.tokenize("") == [101, 102]

@@ -198,3 +198,33 @@ async def test_a_jinja_template_in_the_request_replaces_the_models(
     prompt = "Q: Why is the sky blue?\nA:"
     assert result.content == _reference_text(reference, prompt, 8)
     assert result.stats.prompt_tokens_count == len(reference.tokenize(prompt.encode()))
+
+
+YES_NO = 'root ::= ("yes" | "no") "."'
+
+
+async def test_a_gbnf_grammar_constrains_the_real_model(client: AsyncClient) -> None:
+    llm = await _llm(client)
+    for question in ("Is the sky blue?", "Is fire cold?"):
+        result = await llm.respond(
+            question,
+            response_format={"type": "gbnf", "gbnfGrammar": YES_NO},
+            config={**GREEDY, "maxTokens": 8},
+        )
+        assert result.content in ("yes.", "no."), result.content
+
+
+@pytest.mark.parametrize(
+    "grammar",
+    # The first would make llama.cpp abort the process; the others it merely refuses.
+    ['root ::= "a"{2,1}', "root ::= undefined", 'root ::= root "a" | "b"', 'x ::= "a"'],
+)
+async def test_a_bad_gbnf_grammar_is_an_error_and_the_server_lives_on(
+    client: AsyncClient, grammar: str
+) -> None:
+    from lmstudio_async import LMStudioServerError
+
+    llm = await _llm(client)
+    with pytest.raises(LMStudioServerError, match="Invalid GBNF grammar"):
+        await llm.respond("Hi", response_format={"type": "gbnf", "gbnfGrammar": grammar})
+    assert (await llm.respond("Hi", config={**GREEDY, "maxTokens": 3})).content

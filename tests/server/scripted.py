@@ -107,6 +107,10 @@ def scripted_namespace(seen: Observations) -> Namespace:
         finally:
             seen.cancelled_handlers.append("hang_channel")
 
+    async def deaf_channel(ctx: ChannelContext, _: None) -> None:
+        # Accepts cancel packets, never reads them.
+        await anyio.sleep_forever()
+
     namespace = Namespace("llm")
     namespace.rpc(RpcEndpoint("void", void))
     namespace.rpc(RpcEndpoint("echo", echo, NotifyParameter | None))
@@ -120,6 +124,7 @@ def scripted_namespace(seen: Observations) -> Namespace:
     namespace.channel(ChannelEndpoint("fail", fail_channel))
     namespace.channel(ChannelEndpoint("crash", crash_channel))
     namespace.channel(ChannelEndpoint("hang", hang_channel))
+    namespace.channel(ChannelEndpoint("deaf", deaf_channel, to_server_type=CancelPacket))
     return namespace
 
 

@@ -37,7 +37,7 @@ def test_prints_the_listening_line_and_stops_cleanly_on_sigterm() -> None:
 
 def test_listening_line_is_exact() -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "lmstudio_async.server", "--port", "0"],
+        [sys.executable, "-m", "lmstudio_async.server", "--port", "0", "--no-sdk-port"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -72,6 +72,9 @@ def test_listening_line_is_exact() -> None:
         (["--hub-dir", "/no/such/hub"], "no such directory"),
         (["--download-speed", "0"], "greater than 0"),
         (["--fault", "download-fail-at=2"], "from 0 to 1"),
+        (["--sdk-port", "x"], "not a port number"),
+        (["--max-connections", "0"], "at least 1"),
+        (["--heartbeat", "0"], "> 0"),
     ],
 )
 def test_bad_arguments_are_explained(args: list[str], complaint: str) -> None:
@@ -84,7 +87,7 @@ def test_busy_port_is_reported_without_traceback() -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
-        result = run_cli("--port", str(taken.getsockname()[1]))
+        result = run_cli("--port", str(taken.getsockname()[1]), "--no-sdk-port")
     assert result.returncode == 1
     assert "cannot listen on 127.0.0.1" in result.stderr
     assert "Traceback" not in result.stderr

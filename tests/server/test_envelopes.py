@@ -57,7 +57,7 @@ async def test_rpc_call_to_a_channel_endpoint_says_so(monkeypatch: pytest.Monkey
     assert "channelCreate" in reply["error"]["suggestion"]
 
 
-async def test_unknown_channel_endpoint_gets_channel_error(
+async def test_unknown_channel_endpoint_gets_lm_studios_warning_and_no_channel_error(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     async with (
@@ -66,10 +66,12 @@ async def test_unknown_channel_endpoint_gets_channel_error(
     ):
         await sock.send({"type": "channelCreate", "endpoint": "predikt", "channelId": 4})
         reply = await sock.receive()
-    assert reply["type"] == "channelError"
-    assert reply["channelId"] == 4
-    assert "'predikt'" in reply["error"]["title"]
-    assert "predict" in reply["error"]["suggestion"]
+        # The socket still answers, and nothing else came for channel 4 before this reply.
+        assert (await sock.call("void", call_id=9))["type"] == "rpcResult"
+    assert reply["type"] == "communicationWarning"
+    assert reply["kind"] == "channelEndpointUnknown"
+    assert "'predikt'" in reply["warning"]
+    assert "Did you mean 'predict'?" in reply["warning"]
 
 
 async def test_endpointless_namespace_answers_unknown_endpoint(

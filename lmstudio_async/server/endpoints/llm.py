@@ -24,7 +24,6 @@ from ...protocol import (
     PromptProcessingDetails,
     PromptProcessingProgressPacket,
 )
-from .. import model_errors
 from ..api import CallContext, ChannelContext, ChannelEndpoint, Namespace, RpcEndpoint
 from ..engines.base import GeneratedPiece, Prediction
 from ..engines.prediction_settings import (
@@ -35,6 +34,7 @@ from ..engines.prediction_settings import (
 from ..engines.template import TemplateOptions
 from ..engines.vision import AttachedImage
 from ..models import Instance
+from ..reasoning import ReasoningSplitter, splitter_for
 from ..vision import attached_images, check_vision
 from .base_model import add_base_model_endpoints
 from .tool_calls import tool_call_packet
@@ -63,7 +63,10 @@ def _prompt_progress(progress: float, prompt_tokens: int) -> PromptProcessingPro
 
 
 async def _relay(
-    ctx: ChannelContext, instance: Instance, prediction: Prediction
+    ctx: ChannelContext,
+    instance: Instance,
+    prediction: Prediction,
+    splitter: ReasoningSplitter | None = None,
 ) -> tuple[str | None, float | None]:
     """Send the prediction's pieces; return why the client side stopped it, if it did,
     and when the first piece arrived."""
@@ -81,11 +84,26 @@ async def _relay(
             if not isinstance(piece, GeneratedPiece):
                 await send(tool_call_packet(piece, ctx.state.faults.tool_calls))
                 continue
-            fragment = LlmPredictionFragment(content=piece.text, tokens_count=piece.tokens_count)
-            await send(FragmentPacket(fragment=fragment))
+            if splitter is None:
+                fragment = LlmPredictionFragment(
+                    content=piece.text, tokens_count=piece.tokens_count
+                )
+                await send(FragmentPacket(fragment=fragment))
+            else:
+                await _send_parts(ctx, splitter.feed(piece.text, piece.tokens_count))
+        if splitter is not None:
+            await _send_parts(ctx, splitter.flush())
     finally:
         await prediction.aclose()
     return None, first_piece_at
+
+
+async def _send_parts(ctx: ChannelContext, parts: list[tuple[str, str, int]]) -> None:
+    for content, reasoning_type, tokens in parts:
+        fragment = LlmPredictionFragment(
+            content=content, tokens_count=tokens, reasoning_type=reasoning_type
+        )
+        await ctx.send(FragmentPacket(fragment=fragment))
 
 
 async def _stream_prediction(
@@ -112,7 +130,9 @@ async def _stream_prediction(
         await ctx.send(_prompt_progress(1.0, prompt_tokens))
     generation_started = time.monotonic()
     with models.activity(instance, "generating"):
-        stopped_by, first_piece_at = await _relay(ctx, instance, prediction)
+        stopped_by, first_piece_at = await _relay(
+            ctx, instance, prediction, splitter_for(settings.values)
+        )
     finished = time.monotonic()
 
     outcome = prediction.outcome
@@ -143,10 +163,11 @@ async def _stream_prediction(
 
 
 async def predict(ctx: ChannelContext, parameter: PredictParameter) -> None:
-    if parameter.fuzzy_preset_identifier:
-        raise model_errors.preset_not_found(parameter.fuzzy_preset_identifier)
+    stack = ctx.state.presets.apply(
+        parameter.fuzzy_preset_identifier, parameter.prediction_config_stack
+    )
     instance = ctx.state.models.find(parameter.model_specifier, _DOMAIN)
-    settings = resolve_prediction_settings(parameter.prediction_config_stack)
+    settings = resolve_prediction_settings(stack)
     images = attached_images(parameter.history, ctx.state.files, ctx.client.identifier)
     if images:
         check_vision(instance)  # refuse before any packet is sent
@@ -162,10 +183,11 @@ async def predict(ctx: ChannelContext, parameter: PredictParameter) -> None:
 
 
 async def complete_raw_text(ctx: ChannelContext, parameter: CompleteRawTextParameter) -> None:
-    if parameter.fuzzy_preset_identifier:
-        raise model_errors.preset_not_found(parameter.fuzzy_preset_identifier)
+    stack = ctx.state.presets.apply(
+        parameter.fuzzy_preset_identifier, parameter.prediction_config_stack
+    )
     instance = ctx.state.models.find(parameter.model_specifier, _DOMAIN)
-    settings = resolve_prediction_settings(parameter.prediction_config_stack)
+    settings = resolve_prediction_settings(stack)
     await _stream_prediction(ctx, instance, parameter.raw_prompt, settings)
 
 

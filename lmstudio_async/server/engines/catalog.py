@@ -2,8 +2,10 @@
 
 The file holds a JSON list of model-info objects in wire form (PROTOCOL.md
 5.2), e.g. ``{"type": "llm", "modelKey": ..., "format": "gguf", ...}``;
-embedding entries may add ``embeddingDimensions`` (default 768). An entry whose
-``modelKey`` matches a built-in model replaces it.
+embedding entries may add ``embeddingDimensions`` (default 768), LLM entries
+``"reasoning": true`` to make the model think aloud (``<think>...</think>``
+before each reply, which the server splits into reasoning fragments). An
+entry whose ``modelKey`` matches a built-in model replaces it.
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ class CatalogEntry:
     info: ModelInfo
     #: Length of the vectors an embedding model produces; ``None`` for LLMs.
     embedding_dimensions: int | None = None
+    #: A reasoning LLM: its replies start with ``<think>...</think>``.
+    reasoning: bool = False
 
 
 def _complete(info: ModelInfo) -> ModelInfo:
@@ -153,10 +157,15 @@ def _entry(raw: Any, where: str) -> CatalogEntry:
         known = ", ".join(sorted(_KNOWN_FORMATS))
         raise CatalogError(f"{where}: format {info.format!r} is not one of {known}")
     dimensions = raw.get("embeddingDimensions")
+    reasoning = raw.get("reasoning", False)
+    if not isinstance(reasoning, bool):
+        raise CatalogError(f"{where}: reasoning must be true or false")
     if isinstance(info, LlmInfo):
         if dimensions is not None:
             raise CatalogError(f"{where}: embeddingDimensions is only valid for embedding models")
-        return CatalogEntry(_complete(info))
+        return CatalogEntry(_complete(info), reasoning=reasoning)
+    if reasoning:
+        raise CatalogError(f"{where}: reasoning is only valid for LLMs")
     if dimensions is None:
         dimensions = DEFAULT_EMBEDDING_DIMENSIONS
     if isinstance(dimensions, bool) or not isinstance(dimensions, int) or dimensions < 1:

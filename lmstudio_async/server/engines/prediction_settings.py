@@ -9,6 +9,7 @@ from typing import Any
 
 from ...protocol import KVConfig, KVConfigStack
 from ..api import ServerError
+from .gbnf import Grammar, GrammarError, parse_gbnf
 from .kv_schema import ConfigSchema, checked_value, collapse_stack, to_kvconfig
 from .template import DEFAULT_PROMPT_TEMPLATE
 from .tools import ToolOffer, tool_offer_from_config
@@ -84,6 +85,8 @@ class PredictionSettings:
     values: Mapping[str, Any]
     #: The tools the model may call (``llm.prediction.tools`` and ``toolChoice``), if any.
     tools: ToolOffer | None = None
+    #: The GBNF grammar the reply must follow (``structured`` of type ``gbnf``), checked.
+    gbnf: Grammar | None = None
 
     def kvconfig(self) -> KVConfig:
         return to_kvconfig(self.values)
@@ -123,6 +126,25 @@ def _json_schema(structured: Any) -> Mapping[str, Any] | None:
     return schema if isinstance(schema, Mapping) else {}
 
 
+def _gbnf(structured: Any) -> Grammar | None:
+    if not isinstance(structured, Mapping) or structured.get("type") != "gbnf":
+        return None
+    text = structured.get("gbnfGrammar")
+    if not isinstance(text, str):
+        raise ServerError(
+            "Invalid GBNF grammar: gbnfGrammar must be a string",
+            suggestion='Send {"type": "gbnf", "gbnfGrammar": "root ::= ..."}.',
+        )
+    try:
+        return parse_gbnf(text)
+    except GrammarError as exc:
+        raise ServerError(
+            f"Invalid GBNF grammar: {exc}",
+            cause=str(exc),
+            suggestion="See llama.cpp's grammars/README.md for the GBNF syntax.",
+        ) from None
+
+
 def resolve_prediction_settings(stack: KVConfigStack) -> PredictionSettings:
     """Collapse ``stack`` over the server defaults and read what the engine honours."""
     collapsed = collapse_stack(stack)
@@ -142,6 +164,7 @@ def resolve_prediction_settings(stack: KVConfigStack) -> PredictionSettings:
         # toolChoice (a JS HEAD key) is honoured but not reported back: the official Python
         # SDK does not know it, and LM Studio R54 does not report it either.
         tools=tool_offer_from_config(values[_P + "tools"], collapsed.get(_P + "toolChoice")),
+        gbnf=_gbnf(values[_P + "structured"]),
     )
 
 

@@ -19,9 +19,11 @@ from typing import TYPE_CHECKING
 import msgspec
 
 from ...protocol import ChatHistoryData, EmbeddingModelInfo, ModelInfo
+from ..api import ServerError
 from ..config import ServerConfig
 from .base import GeneratedPiece, PredictionOutcome, ProgressCallback
 from .catalog import DEFAULT_EMBEDDING_DIMENSIONS, CatalogEntry, build_catalog
+from .gbnf import GrammarError
 from .json_schema import generate_json
 from .load_settings import LoadSettings
 from .prediction_settings import PredictionSettings
@@ -39,6 +41,9 @@ __all__ = ["ScriptedEngine", "ScriptedModel", "ScriptedPrediction"]
 
 _LOAD_STEPS = 5
 _LAYER_COUNT = 32
+#: The special tokens an embedding model's tokenizer adds around every text (BERT's ids).
+_CLS_ID = 101
+_SEP_ID = 102
 #: With no per-token delay, let the event loop run (e.g. to read a cancel) this often.
 _YIELD_EVERY = 64
 
@@ -76,6 +81,18 @@ def _reply_pieces(rng: random.Random, count: int) -> list[str]:
             pieces.append(" " + word)
             left_in_sentence -= 1
     return pieces
+
+
+def _with_reasoning(rng: random.Random, reply: list[str]) -> list[str]:
+    """The reply of a reasoning model: its thoughts in tags, a blank line, then the answer.
+
+    The thoughts take about a third of the tokens (at least two), so that the total
+    length stays within the server's ``reply_tokens`` range whenever it has room.
+    """
+    thought_tokens = max(2, (len(reply) - 3) // 3)
+    answer = reply[: max(1, len(reply) - thought_tokens - 3)]
+    thoughts = _reply_pieces(rng, thought_tokens)
+    return ["<think>", *thoughts, "</think>", "\n\n", *answer]
 
 
 class ScriptedPrediction:
@@ -151,10 +168,14 @@ class ScriptedModel:
         return round(self._settings.offload_ratio * _LAYER_COUNT)
 
     def tokenize(self, text: str) -> list[int]:
+        if self._entry.embedding_dimensions is not None:
+            # Like LM Studio with a BERT-style embedding model: [CLS] text [SEP].
+            return [_CLS_ID, *tokenize(text), _SEP_ID]
         return tokenize(text)
 
     def count_tokens(self, text: str) -> int:
-        return count_tokens(text)
+        specials = 2 if self._entry.embedding_dimensions is not None else 0
+        return count_tokens(text) + specials
 
     def apply_prompt_template(
         self, history: ChatHistoryData, settings: PredictionSettings, options: TemplateOptions
@@ -187,13 +208,17 @@ class ScriptedModel:
             return ScriptedPrediction(
                 [], TOOL_CALLS_STOP_REASON, (), self._token_delay, tool_plan.events
             )
-        if settings.json_schema is not None:
+        if settings.gbnf is not None:
+            pieces = split_tokens(self._sentence_of(settings, rng.getrandbits(64)))
+        elif settings.json_schema is not None:
             document = generate_json(settings.json_schema, rng.getrandbits(64))
             pieces = split_tokens(json.dumps(document, ensure_ascii=False))
         else:
             low, high = self._reply_tokens
             span = max(0, high - low) + 1
             pieces = _reply_pieces(rng, low + stable_hash("length", prompt) % span)
+            if self._entry.reasoning:
+                pieces = _with_reasoning(rng, pieces)
             if tool_plan.reply_prefix:
                 pieces = split_tokens(tool_plan.reply_prefix) + pieces
         return self._limited(pieces, prompt, settings)
@@ -209,6 +234,14 @@ class ScriptedModel:
             if room < len(pieces):
                 pieces, reason = pieces[:room], "contextLengthReached"
         return ScriptedPrediction(pieces, reason, settings.stop_strings, self._token_delay)
+
+    @staticmethod
+    def _sentence_of(settings: PredictionSettings, seed: int) -> str:
+        assert settings.gbnf is not None
+        try:
+            return settings.gbnf.generate(seed)
+        except GrammarError as exc:
+            raise ServerError(f"Cannot generate from the GBNF grammar: {exc}") from None
 
     async def embed(self, text: str) -> list[float]:
         dimensions = self._entry.embedding_dimensions

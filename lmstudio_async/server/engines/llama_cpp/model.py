@@ -18,15 +18,12 @@ thread (so embeddings queue like predictions, and the event loop never waits).
 from __future__ import annotations
 
 import asyncio
-import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from itertools import count
 from typing import TYPE_CHECKING, Any
 from weakref import WeakSet
-
-from llama_cpp import LlamaGrammar
 
 from ....protocol import ChatHistoryData
 from ...api import ServerError
@@ -37,6 +34,7 @@ from ..tokenizer import stable_hash
 from ..tools import ToolCallParser
 from ..vision import NO_VISION_TITLE, AttachedImage
 from .generation import GenerationJob
+from .grammar import grammar_for
 from .prediction import LlamaPrediction
 from .sampling import sampling_for
 from .template import ChatTemplate
@@ -53,18 +51,6 @@ def _token_text(llama: Any, token: int) -> str:
         return ""
     text: bytes = llama.detokenize([token], special=True)
     return text.decode("utf-8", "replace")
-
-
-def _grammar(schema: Mapping[str, Any] | None) -> Any:
-    if schema is None:
-        return None
-    try:
-        return LlamaGrammar.from_json_schema(json.dumps(schema), verbose=False)
-    # The converter raises assorted errors for schemas it cannot express.
-    except Exception as exc:
-        raise ServerError(
-            "Unsupported JSON schema for structured output", cause=str(exc) or type(exc).__name__
-        ) from None
 
 
 class LlamaCppModel:
@@ -134,7 +120,7 @@ class LlamaCppModel:
             context_length=self._context_length,
             max_tokens=settings.max_tokens,
             stop_strings=settings.stop_strings,
-            grammar=tool_call_grammar(offer) if offer else _grammar(settings.json_schema),
+            grammar=tool_call_grammar(offer) if offer else grammar_for(self._llama, settings),
         )
         self._jobs.add(job)
         if offer is None:

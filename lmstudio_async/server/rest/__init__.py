@@ -57,7 +57,9 @@ def _guarded(handler: Callable[..., Awaitable[web.StreamResponse]], *, native: b
 def add_rest_routes(app: web.Application, state: ServerState) -> None:
     """Serve the HTTP APIs from ``app``; ``--api-token`` tokens are required when set."""
     store = ConversationStore()
-    app.middlewares.append(rest_middleware(tuple(state.config.api_tokens)))
+    # Outermost: it turns errors of the middlewares inside it (the connection guard reads
+    # request bodies) into REST-shaped answers.
+    app.middlewares.insert(0, rest_middleware(tuple(state.config.api_tokens)))
 
     def route(method: str, path: str, handler: Callable[..., Any], **kwargs: Any) -> None:
         native = path.startswith("/api/v1/")

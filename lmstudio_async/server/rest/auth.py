@@ -77,5 +77,9 @@ def rest_middleware(tokens: Sequence[str]) -> Middleware:
             return await handler(request)
         except (web.HTTPNotFound, web.HTTPMethodNotAllowed):
             return unexpected_endpoint(request)
+        except web.HTTPRequestEntityTooLarge as exc:  # e.g. the guard read the body first
+            native = request.rel_url.path.startswith("/api/v1/")
+            too_large = RestError(413, f"The request body is too large: {exc.text}")
+            return too_large.response(native=native)
 
     return middleware

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from contextlib import AbstractAsyncContextManager, nullcontext
 
 from ...protocol import (
     ApplyPromptTemplateParameter,
@@ -124,13 +125,20 @@ async def _stream_prediction(
     )
 
 
+def _prediction_slot(instance: Instance) -> AbstractAsyncContextManager[None]:
+    """One of the instance's parallel slots; predictions beyond its limit wait in order."""
+    slots = instance.slots
+    return slots.hold() if slots is not None else nullcontext()
+
+
 async def predict(ctx: ChannelContext, parameter: PredictParameter) -> None:
     if parameter.fuzzy_preset_identifier:
         raise model_errors.preset_not_found(parameter.fuzzy_preset_identifier)
     instance = ctx.state.models.find(parameter.model_specifier, _DOMAIN)
     settings = resolve_prediction_settings(parameter.prediction_config_stack)
     prompt = instance.model.apply_prompt_template(parameter.history, settings, TemplateOptions())
-    await _stream_prediction(ctx, instance, prompt, settings)
+    async with _prediction_slot(instance):
+        await _stream_prediction(ctx, instance, prompt, settings)
 
 
 async def complete_raw_text(ctx: ChannelContext, parameter: CompleteRawTextParameter) -> None:
@@ -138,7 +146,8 @@ async def complete_raw_text(ctx: ChannelContext, parameter: CompleteRawTextParam
         raise model_errors.preset_not_found(parameter.fuzzy_preset_identifier)
     instance = ctx.state.models.find(parameter.model_specifier, _DOMAIN)
     settings = resolve_prediction_settings(parameter.prediction_config_stack)
-    await _stream_prediction(ctx, instance, parameter.raw_prompt, settings)
+    async with _prediction_slot(instance):
+        await _stream_prediction(ctx, instance, parameter.raw_prompt, settings)
 
 
 async def apply_prompt_template(

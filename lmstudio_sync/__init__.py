@@ -12,6 +12,7 @@ from lmstudio_async import (
     DEFAULT_TIMEOUT,
     DEFAULT_TTL,
     AssistantResponse,
+    BatchResult,
     Callback,
     Chat,
     ChatHistoryInput,
@@ -65,6 +66,8 @@ from lmstudio_async import (
     set_default_timeout,
 )
 
+from .batch.pool import ClientPool, PooledLLM, PoolLLMNamespace
+from .batch.scheduler import BatchResults
 from .client import Client
 from .convenience import embedding_model, list_downloaded_models, list_loaded_models, llm
 from .default_client import (
@@ -92,6 +95,11 @@ __all__ = [
     "get_default_timeout",
     "set_default_timeout",
     "Client",
+    "ClientPool",
+    "PoolLLMNamespace",
+    "PooledLLM",
+    "BatchResults",
+    "BatchResult",
     "SystemNamespace",
     "LLMNamespace",
     "EmbeddingNamespace",

@@ -8,8 +8,9 @@ nox.options.sessions = ["tests", "lint", "typecheck", "generate"]
 nox.options.default_venv_backend = "venv"
 
 DEV = ".[dev]"
-#: The tests include the real llama.cpp engine (its first install compiles llama.cpp).
-TESTS = ".[dev,server]"
+#: The tests include the real llama.cpp engine (its first install compiles llama.cpp), the
+#: batch runner's progress bar and the Ray Data adapter.
+TESTS = ".[dev,server,cli,ray]"
 
 
 @nox.session

@@ -31,6 +31,13 @@ EXPECTED = {
     "embeddings.py": ["3 vectors of 768 dimensions", "Most alike:"],
     "web_backend.py": ["200 {'answer': "],
     "concurrent_batch.py": ["200 answers in"],
+    "batch_job.py": [
+        "100 answers, 1 failed",
+        "Item 100 failed: LMStudioValueError",
+        "  item 99 done on ",
+        "Completed 10 completions",
+        "Pool of 1 host(s), 4 slots: 20 answers",
+    ],
 }
 STDIN = {"chatbot.py": "Hello there\nWhat can you do?\n\n"}
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -77,10 +77,13 @@ async def _measure(host: _Host, model_key: str, timeout: float | None) -> list[_
 class _Dispatcher:
     """Hands out free slots of live hosts, and brings failed hosts back."""
 
-    def __init__(self, hosts: list[_Host], model_key: str, timeout: float | None) -> None:
+    def __init__(
+        self, hosts: list[_Host], model_key: str, prepare: Callable[[_Host], Awaitable[str]]
+    ) -> None:
         self.hosts = hosts
         self._model_key = model_key
-        self._timeout = timeout
+        #: Gets the model onto a host (loading it if needed) and measures the host's slots.
+        self._prepare = prepare
         self._changed = asyncio.Event()
         self._probes: dict[_Host, asyncio.Task[None]] = {}
 
@@ -138,14 +141,14 @@ class _Dispatcher:
         while True:
             await asyncio.sleep(PROBE_INTERVAL)
             try:
-                lanes = await _measure(host, self._model_key, self._timeout)
+                await self._prepare(host)  # a restarted server may need to load the model
             except Exception as exc:
                 logger.debug("Pool host %s is still unavailable: %s", host.address, exc)
                 continue
-            host.lanes = lanes
             host.alive = True
             self._probes.pop(host, None)
-            logger.warning("Pool host %s is back with %d slots", host.address, self.capacity)
+            slots = sum(lane.limit for lane in host.lanes)
+            logger.warning("Pool host %s is back with %d slots", host.address, slots)
             self._changed.set()
             return
 
@@ -362,7 +365,7 @@ class AsyncPoolLLMNamespace:
         if len(errors) == len(hosts):
             raise errors[0]
         served = next(outcome for outcome in outcomes if isinstance(outcome, str))
-        dispatcher = _Dispatcher(hosts, served, timeout)
+        dispatcher = _Dispatcher(hosts, served, prepare)
         for host, outcome in zip(hosts, outcomes, strict=True):
             if isinstance(outcome, BaseException):
                 if not is_connection_failure(outcome):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import socket
@@ -96,6 +97,29 @@ async def test_a_host_killed_mid_job_loses_nothing_and_duplicates_nothing(
     assert after_kill and all(r.host != victim.api_host for r in after_kill)
     # The victim had work in flight when it died; those items ran again elsewhere.
     assert any(r.attempts > 1 for r in after_kill)
+
+
+async def test_a_host_that_comes_back_gets_work_again(
+    lmstudio_server_factory: ServerFactory,
+) -> None:
+    steady = lmstudio_server_factory()
+    flaky = lmstudio_server_factory()
+    port = flaky.port
+    async with AsyncClientPool([steady.api_host, flaky.api_host]) as pool:
+        llm = await pool.llm.model(LLAMA)
+        os.kill(flaky.pid, signal.SIGKILL)
+        results = await llm.respond_batch([f"a{i}" for i in range(12)], max_retries=0)
+        assert all(r.ok and r.host == steady.api_host for r in results)
+        assert llm.hosts == [steady.api_host]
+        # The same address answers again (a restarted server, nothing loaded yet).
+        lmstudio_server_factory("--port", str(port))
+        for _ in range(600):  # a safety net: probes run every second
+            if len(llm.hosts) == 2:
+                break
+            await asyncio.sleep(0.05)
+        assert sorted(llm.hosts) == sorted([steady.api_host, flaky.api_host])
+        results = await llm.respond_batch([f"b{i}" for i in range(24)])
+    assert {r.host for r in results} == {steady.api_host, flaky.api_host}
 
 
 async def test_an_unreachable_host_is_left_out_and_the_batch_runs_on_the_rest(

@@ -165,7 +165,6 @@ class _PoolRunner:
     def __init__(self, dispatcher: _Dispatcher, options: PredictionOptions) -> None:
         self._dispatcher = dispatcher
         self._options = options
-        self._moved: set[int] = set()
 
     async def run(self, item: Any, attempt: Attempt) -> PredictionResult:
         lane = await self._dispatcher.acquire()
@@ -173,17 +172,10 @@ class _PoolRunner:
         try:
             return await self._options.run(lane.llm, item)
         except BaseException as exc:
-            if self._dispatcher.lane_failed(lane, exc):
-                self._moved.add(id(attempt))
+            attempt.moved = self._dispatcher.lane_failed(lane, exc)
             raise
         finally:
             self._dispatcher.release(lane)
-
-    def relocatable(self, error: BaseException, attempt: Attempt) -> bool:
-        if id(attempt) in self._moved:
-            self._moved.discard(id(attempt))
-            return True
-        return False
 
 
 class AsyncPooledLLM:

@@ -42,22 +42,19 @@ MAX_RELOCATIONS = 8
 
 @dataclass
 class Attempt:
-    """One attempt at one item; the runner records which host it went to."""
+    """One attempt at one item; the runner records where it went and how it failed."""
 
     index: int
     number: int
     host: str | None = None
+    #: Set by a runner whose host went away: the item simply runs elsewhere (not a retry).
+    moved: bool = False
 
 
 class ItemRunner(Protocol[ItemT_contra]):
     """Runs one attempt of one item (a single handle, or a pool of hosts)."""
 
     async def run(self, item: ItemT_contra, attempt: Attempt) -> PredictionResult: ...
-
-    def relocatable(self, error: BaseException, attempt: Attempt) -> bool:
-        """Whether the error means the attempt's host went away and the item should simply
-        run elsewhere (not counted as a retry)."""
-        ...
 
 
 def check_concurrency(concurrency: int) -> int:
@@ -266,7 +263,7 @@ class AsyncBatchResults:
                 result = await self._runner.run(item, attempt)
             except (LMStudioError, ValueError, TypeError) as exc:
                 error = _as_lmstudio_error(exc, index)
-                if relocations < MAX_RELOCATIONS and self._runner.relocatable(error, attempt):
+                if attempt.moved and relocations < MAX_RELOCATIONS:
                     relocations += 1
                     continue
                 if retries < self._retry.max_retries and is_transient(error):

@@ -51,9 +51,6 @@ class HandleRunner:
         attempt.host = self._llm._client.api_host
         return await self._options.run(self._llm, item)
 
-    def relocatable(self, error: BaseException, attempt: Attempt) -> bool:
-        return False
-
 
 def prediction_options(
     kind: str,

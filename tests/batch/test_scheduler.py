@@ -54,11 +54,9 @@ class ScriptedRunner:
         if outcome == "permanent":
             raise LMStudioPredictionError("bad")
         if outcome == "moved":
+            attempt.moved = True
             raise LMStudioWebsocketError("host died")
         return f"reply {item}"
-
-    def relocatable(self, error: BaseException, attempt: Attempt) -> bool:
-        return isinstance(error, LMStudioWebsocketError)
 
 
 def _expected(outcomes: list[str], max_retries: int) -> tuple[bool, int]:

@@ -15,6 +15,7 @@ from lmstudio_async import (
     BatchResult,
     Chat,
     LMStudioServerError,
+    LMStudioTimeoutError,
     LMStudioValueError,
     LMStudioWebsocketError,
 )
@@ -238,3 +239,28 @@ async def test_a_failing_input_iterator_fails_the_call(llm: AsyncLLM) -> None:
 
     with pytest.raises(RuntimeError, match="unreadable"):
         await llm.respond_batch(broken())
+
+
+async def test_a_timeout_is_transient_and_retried(
+    llm: AsyncLLM, lmstudio_server: ServerProcess
+) -> None:
+    lmstudio_server.set_faults(delays={"llm/predict": 2.0})
+    lmstudio_server.clear_requests()
+    (result,) = await llm.respond_batch(["slow"], timeout=0.3, max_retries=1)
+    assert isinstance(result.error, LMStudioTimeoutError)
+    assert result.attempts == 2
+    assert predict_requests(lmstudio_server) == 2
+
+
+async def test_a_failing_on_result_stops_the_batch_and_surfaces(
+    llm: AsyncLLM, lmstudio_server: ServerProcess
+) -> None:
+    def on_result(result: BatchResult) -> None:
+        raise KeyError("the caller's bug")
+
+    with pytest.raises(KeyError, match="the caller's bug"):
+        await llm.respond_batch([f"q{i}" for i in range(20)], concurrency=4, on_result=on_result)
+    for _ in range(10):
+        await asyncio.sleep(0.05)
+    assert llm._client._connections["llm"].open_channels == 0
+    assert predict_requests(lmstudio_server) < 20  # the rest was never sent

@@ -13,10 +13,7 @@ the background until it answers again (its slots are measured anew then).
 from __future__ import annotations
 
 import asyncio
-import logging
-from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Mapping, Sequence
-from contextlib import suppress
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterable, Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import Any
 
@@ -26,162 +23,23 @@ from ..callbacks import Callback
 from ..chat import ChatHistoryInput
 from ..client import AsyncClient
 from ..config import LlmLoadModelConfig
-from ..errors import LMStudioModelNotFoundError, LMStudioValueError
-from ..handles import AsyncLLM
+from ..errors import LMStudioValueError
 from ..loading import DEFAULT_TTL
 from ..predict_request import PredictionConfigInput
-from ..prediction import PredictionResult
 from ..structured import ResponseFormat
+from .dispatch import Dispatcher, Host, PoolRunner, measure
 from .results import BatchResult
-from .retry import NoHostAvailableError, RetryPolicy, is_connection_failure
-from .scheduler import AsyncBatchResults, Attempt, collect
-from .targets import PredictionOptions, prediction_options
+from .retry import RetryPolicy, is_connection_failure
+from .scheduler import AsyncBatchResults, collect
+from .targets import prediction_options
 
 __all__ = ["AsyncClientPool", "AsyncPoolLLMNamespace", "AsyncPooledLLM"]
-
-logger = logging.getLogger("lmstudio_async")
-
-#: Seconds between attempts to reach a host that failed.
-PROBE_INTERVAL = 1.0
-
-
-@dataclass(eq=False)
-class _Lane:
-    """One loaded instance on one host, and its parallel slots."""
-
-    host: _Host
-    llm: AsyncLLM
-    limit: int
-    busy: int = 0
-
-
-@dataclass(eq=False)
-class _Host:
-    client: AsyncClient
-    address: str
-    alive: bool = True
-    lanes: list[_Lane] = field(default_factory=list)
-
-
-async def _measure(host: _Host, model_key: str, timeout: float | None) -> list[_Lane]:
-    """The host's loaded instances of ``model_key`` and the parallel limit of each."""
-    loaded = await host.client.llm.list_loaded(timeout=timeout)
-    instances = [llm for llm in loaded if llm.model_key == model_key]
-    configs = await asyncio.gather(*(llm.get_load_config(timeout=timeout) for llm in instances))
-    return [
-        _Lane(host, llm, config.max_parallel_predictions or 1)
-        for llm, config in zip(instances, configs, strict=True)
-    ]
-
-
-class _Dispatcher:
-    """Hands out free slots of live hosts, and brings failed hosts back."""
-
-    def __init__(
-        self, hosts: list[_Host], model_key: str, prepare: Callable[[_Host], Awaitable[str]]
-    ) -> None:
-        self.hosts = hosts
-        self._model_key = model_key
-        #: Gets the model onto a host (loading it if needed) and measures the host's slots.
-        self._prepare = prepare
-        self._changed = asyncio.Event()
-        self._probes: dict[_Host, asyncio.Task[None]] = {}
-
-    @property
-    def capacity(self) -> int:
-        return sum(lane.limit for host in self.hosts if host.alive for lane in host.lanes)
-
-    async def acquire(self) -> _Lane:
-        while True:
-            lanes = [lane for host in self.hosts if host.alive for lane in host.lanes]
-            if not lanes:
-                raise NoHostAvailableError(
-                    f"None of the pool's hosts serves {self._model_key!r} right now "
-                    f"({', '.join(h.address for h in self.hosts)}); they are probed again "
-                    f"every {PROBE_INTERVAL:g} s."
-                )
-            free = [lane for lane in lanes if lane.busy < lane.limit]
-            if free:
-                lane = max(free, key=lambda lane: (lane.limit - lane.busy) / lane.limit)
-                lane.busy += 1
-                return lane
-            self._changed.clear()
-            await self._changed.wait()
-
-    def release(self, lane: _Lane) -> None:
-        lane.busy -= 1
-        self._changed.set()
-
-    def lane_failed(self, lane: _Lane, error: BaseException) -> bool:
-        """Take the lane's host (or only the lane) out of rotation; True if the item should
-        simply run elsewhere."""
-        host = lane.host
-        if isinstance(error, LMStudioModelNotFoundError):  # that instance was unloaded
-            if lane in host.lanes:
-                host.lanes.remove(lane)
-                self._changed.set()
-            return True
-        if not is_connection_failure(error):
-            return False
-        self.host_failed(host, error)
-        return True
-
-    def host_failed(self, host: _Host, error: BaseException) -> None:
-        if host.alive:
-            host.alive = False
-            logger.warning(
-                "Pool host %s failed (%s); moving its work elsewhere", host.address, error
-            )
-            self._probes[host] = asyncio.get_running_loop().create_task(
-                self._revive(host), name=f"lmstudio-async pool probe {host.address}"
-            )
-            self._changed.set()
-
-    async def _revive(self, host: _Host) -> None:
-        while True:
-            await asyncio.sleep(PROBE_INTERVAL)
-            try:
-                await self._prepare(host)  # a restarted server may need to load the model
-            except Exception as exc:
-                logger.debug("Pool host %s is still unavailable: %s", host.address, exc)
-                continue
-            host.alive = True
-            self._probes.pop(host, None)
-            slots = sum(lane.limit for lane in host.lanes)
-            logger.warning("Pool host %s is back with %d slots", host.address, slots)
-            self._changed.set()
-            return
-
-    async def aclose(self) -> None:
-        probes = list(self._probes.values())
-        self._probes.clear()
-        for probe in probes:
-            probe.cancel()
-        with suppress(asyncio.CancelledError):
-            await asyncio.gather(*probes, return_exceptions=True)
-
-
-class _PoolRunner:
-    def __init__(self, dispatcher: _Dispatcher, options: PredictionOptions) -> None:
-        self._dispatcher = dispatcher
-        self._options = options
-
-    async def run(self, item: Any, attempt: Attempt) -> PredictionResult:
-        lane = await self._dispatcher.acquire()
-        attempt.host = lane.host.address
-        try:
-            return await self._options.run(lane.llm, item)
-        except BaseException as exc:
-            attempt.moved = self._dispatcher.lane_failed(lane, exc)
-            raise
-        finally:
-            self._dispatcher.release(lane)
 
 
 class AsyncPooledLLM:
     """One model served by every host of a pool; its batch methods spread the items."""
 
-    def __init__(self, pool: AsyncClientPool, dispatcher: _Dispatcher, model_key: str) -> None:
+    def __init__(self, pool: AsyncClientPool, dispatcher: Dispatcher, model_key: str) -> None:
         self._pool = pool
         self._dispatcher = dispatcher
         self._model_key = model_key
@@ -313,7 +171,7 @@ class AsyncPooledLLM:
         )
         return AsyncBatchResults(
             inputs,
-            _PoolRunner(self._dispatcher, options),
+            PoolRunner(self._dispatcher, options),
             window=concurrency or max(1, self.capacity),
             retry=RetryPolicy(max_retries),
             on_result=on_result,
@@ -343,21 +201,20 @@ class AsyncPoolLLMNamespace:
         """
         pool = self._pool
 
-        async def prepare(host: _Host) -> str:
+        async def prepare(host: Host) -> str:
             llm = await host.client.llm.model(model_key, ttl=ttl, config=config, timeout=timeout)
-            host.lanes = await _measure(host, llm.model_key, timeout)
+            host.lanes = await measure(host, llm.model_key, timeout)
             return llm.model_key
 
         hosts = [
-            _Host(client, address)
-            for client, address in zip(pool._clients, pool.hosts, strict=True)
+            Host(client, address) for client, address in zip(pool._clients, pool.hosts, strict=True)
         ]
         outcomes = await asyncio.gather(*(prepare(host) for host in hosts), return_exceptions=True)
         errors = [outcome for outcome in outcomes if isinstance(outcome, BaseException)]
         if len(errors) == len(hosts):
             raise errors[0]
         served = next(outcome for outcome in outcomes if isinstance(outcome, str))
-        dispatcher = _Dispatcher(hosts, served, prepare)
+        dispatcher = Dispatcher(hosts, served, prepare)
         for host, outcome in zip(hosts, outcomes, strict=True):
             if isinstance(outcome, BaseException):
                 if not is_connection_failure(outcome):
@@ -389,7 +246,7 @@ class AsyncClientPool:
         if len(set(hosts)) != len(hosts):
             raise LMStudioValueError(f"hosts lists a host more than once: {list(hosts)!r}.")
         self._clients = [AsyncClient(host, api_token=api_token, timeout=timeout) for host in hosts]
-        self._dispatchers: list[_Dispatcher] = []
+        self._dispatchers: list[Dispatcher] = []
         self.llm: AsyncPoolLLMNamespace = AsyncPoolLLMNamespace(self)
 
     def __repr__(self) -> str:

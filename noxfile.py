@@ -12,8 +12,9 @@ nox.options.default_venv_backend = "venv"
 nox.options.reuse_existing_virtualenvs = True
 
 DEV = ".[dev]"
-#: The tests include the real llama.cpp engine (its first install compiles llama.cpp).
-TESTS = ".[dev,server]"
+#: The tests include the real llama.cpp engine (its first install compiles llama.cpp), the
+#: batch runner's progress bar and the Ray Data adapter.
+TESTS = ".[dev,server,cli,ray,mcp,images]"
 
 
 def install(session: nox.Session, spec: str) -> None:

@@ -8,6 +8,13 @@ Start with :class:`AsyncClient`::
 
 from . import history, schemas  # the official SDK's public submodules
 from ._version import __version__
+from .batch import (
+    AsyncBatchResults,
+    AsyncClientPool,
+    AsyncPooledLLM,
+    AsyncPoolLLMNamespace,
+    BatchResult,
+)
 from .callbacks import Callback, ProgressCallback
 from .chat import AssistantResponse, Chat, ChatHistoryInput, ChatMessageInput
 from .client import DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, AsyncClient
@@ -158,6 +165,11 @@ __all__ = [
     "get_default_timeout",
     "set_default_timeout",
     "AsyncClient",
+    "AsyncClientPool",
+    "AsyncPoolLLMNamespace",
+    "AsyncPooledLLM",
+    "AsyncBatchResults",
+    "BatchResult",
     "AsyncSystemNamespace",
     "AsyncLLMNamespace",
     "AsyncEmbeddingNamespace",

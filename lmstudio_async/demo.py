@@ -12,8 +12,10 @@ import contextlib
 import importlib.util
 import sys
 from collections.abc import AsyncIterator
+from typing import Any
 
 from . import AsyncClient, AsyncLLM, Chat, LMStudioError
+from .batch.progress import rich_available
 from .server import LocalServer, ServerConfig
 from .server.engines import ENGINES
 from .server.engines.llama_cpp import BUNDLED_MODEL_HINT, INSTALL_HINT, EngineUnavailableError
@@ -42,7 +44,36 @@ async def lmstudio_or_local_server(host: str | None, engine: str) -> AsyncIterat
         yield server.api_host
 
 
+class RichLoadBar:
+    """Load progress as a ``rich`` bar (the ``cli`` extra), when stdout is a terminal."""
+
+    def __init__(self) -> None:
+        self._progress: Any = None
+        self._task: Any = None
+
+    def show(self, progress: float) -> bool:
+        """Show ``progress``; False if a rich bar cannot be shown here."""
+        if self._progress is None:
+            if not (sys.stdout.isatty() and rich_available()):
+                return False
+            from rich.progress import Progress
+
+            self._progress = Progress()
+            self._task = self._progress.add_task("Loading", total=1.0)
+            self._progress.start()
+        self._progress.update(self._task, completed=progress)
+        if progress >= 1.0:
+            self._progress.stop()
+            self._progress = None
+        return True
+
+
+_rich_bar = RichLoadBar()
+
+
 def show_progress(progress: float) -> None:
+    if _rich_bar.show(progress):
+        return
     filled = round(progress * BAR_WIDTH)
     bar = "#" * filled + "-" * (BAR_WIDTH - filled)
     print(f"\rLoading [{bar}] {progress:6.1%}", end="\n" if progress >= 1.0 else "", flush=True)

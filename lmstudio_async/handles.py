@@ -11,7 +11,7 @@ wire forms.) Using a handle whose instance is gone raises
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import AsyncIterable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, overload
 
 from .callbacks import Callback, Callback0
@@ -66,6 +66,8 @@ from .tools.results import ActResult, PredictionRoundResult, ToolCallRequest, To
 from .validation import check_text
 
 if TYPE_CHECKING:
+    from .batch.results import BatchResult
+    from .batch.scheduler import AsyncBatchResults
     from .client import AsyncClient
     from .transport.channel import Channel
 
@@ -403,6 +405,142 @@ class AsyncLLM(AsyncModelHandle[LlmInstanceInfo, LlmLoadModelConfig]):
             timeout=timeout,
         )
         return await stream.wait_for_result()
+
+    # --- batches (see lmstudio_async.batch) ---------------------------------------------
+
+    async def respond_batch(
+        self,
+        inputs: Iterable[ChatHistoryInput] | AsyncIterable[ChatHistoryInput],
+        *,
+        concurrency: int = 8,
+        config: PredictionConfigInput = None,
+        response_format: ResponseFormat | None = None,
+        max_retries: int = 2,
+        timeout: float | None = None,
+        on_result: Callback[BatchResult] | None = None,
+    ) -> list[BatchResult]:
+        """Replies to many chats, ``concurrency`` at a time: one :class:`BatchResult` per
+        input, in input order. A failed item never fails the batch: its result holds the
+        error. Transient failures (lost socket, timeout, unreachable or busy server) are
+        retried up to ``max_retries`` times with backoff; permanent ones are not.
+
+        ``inputs`` (chats, history dicts or strings) may be an iterator or async iterator:
+        only the items in flight are held. ``on_result`` sees each result as it completes
+        (a plain or an async function). Cancelling the call cancels every prediction in
+        flight. ``timeout`` bounds each prediction's silence between two packets.
+        """
+        from .batch.scheduler import collect
+
+        return await collect(
+            self.respond_as_completed(
+                inputs,
+                concurrency=concurrency,
+                config=config,
+                response_format=response_format,
+                max_retries=max_retries,
+                timeout=timeout,
+                on_result=on_result,
+            )
+        )
+
+    def respond_as_completed(
+        self,
+        inputs: Iterable[ChatHistoryInput] | AsyncIterable[ChatHistoryInput],
+        *,
+        concurrency: int = 8,
+        config: PredictionConfigInput = None,
+        response_format: ResponseFormat | None = None,
+        max_retries: int = 2,
+        timeout: float | None = None,
+        on_result: Callback[BatchResult] | None = None,
+    ) -> AsyncBatchResults:
+        """Like :meth:`respond_batch`, but yields each result as soon as it completes:
+        ``async for result in llm.respond_as_completed(chats)`` (``result.index`` tells which
+        input it answers). Leaving the loop early cancels the predictions still in flight."""
+        return self._batch(
+            "respond", inputs, concurrency, config, response_format, max_retries, timeout, on_result
+        )
+
+    async def complete_batch(
+        self,
+        inputs: Iterable[str] | AsyncIterable[str],
+        *,
+        concurrency: int = 8,
+        config: PredictionConfigInput = None,
+        response_format: ResponseFormat | None = None,
+        max_retries: int = 2,
+        timeout: float | None = None,
+        on_result: Callback[BatchResult] | None = None,
+    ) -> list[BatchResult]:
+        """Raw completions of many prompts (see :meth:`respond_batch`)."""
+        from .batch.scheduler import collect
+
+        return await collect(
+            self.complete_as_completed(
+                inputs,
+                concurrency=concurrency,
+                config=config,
+                response_format=response_format,
+                max_retries=max_retries,
+                timeout=timeout,
+                on_result=on_result,
+            )
+        )
+
+    def complete_as_completed(
+        self,
+        inputs: Iterable[str] | AsyncIterable[str],
+        *,
+        concurrency: int = 8,
+        config: PredictionConfigInput = None,
+        response_format: ResponseFormat | None = None,
+        max_retries: int = 2,
+        timeout: float | None = None,
+        on_result: Callback[BatchResult] | None = None,
+    ) -> AsyncBatchResults:
+        """Raw completions of many prompts, yielded as they complete (see
+        :meth:`respond_as_completed`)."""
+        return self._batch(
+            "complete",
+            inputs,
+            concurrency,
+            config,
+            response_format,
+            max_retries,
+            timeout,
+            on_result,
+        )
+
+    def _batch(
+        self,
+        kind: str,
+        inputs: Iterable[Any] | AsyncIterable[Any],
+        concurrency: int,
+        config: PredictionConfigInput,
+        response_format: ResponseFormat | None,
+        max_retries: int,
+        timeout: float | None,
+        on_result: Callback[BatchResult] | None,
+    ) -> AsyncBatchResults:
+        from .batch.targets import handle_batch, prediction_options
+
+        options = prediction_options(
+            kind,
+            inputs,
+            concurrency=concurrency,
+            config=config,
+            response_format=response_format,
+            max_retries=max_retries,
+            timeout=timeout,
+        )
+        return handle_batch(
+            self,
+            options,
+            inputs,
+            concurrency=concurrency,
+            max_retries=max_retries,
+            on_result=on_result,
+        )
 
     def _stream(
         self,

@@ -21,6 +21,7 @@ from lmstudio_async import (
     AssistantResponse,
     AssistantResponseContent,
     BaseModel,
+    BatchResult,
     Callback,
     Chat,
     ChatHistoryData,
@@ -114,6 +115,8 @@ from lmstudio_async import (
 )
 
 from . import history, schemas
+from .batch.pool import ClientPool, PooledLLM, PoolLLMNamespace
+from .batch.scheduler import BatchResults
 from .client import Client
 from .convenience import (
     embedding_model,
@@ -159,6 +162,11 @@ __all__ = [
     "get_default_timeout",
     "set_default_timeout",
     "Client",
+    "ClientPool",
+    "PoolLLMNamespace",
+    "PooledLLM",
+    "BatchResults",
+    "BatchResult",
     "SystemNamespace",
     "LLMNamespace",
     "EmbeddingNamespace",

@@ -15,7 +15,7 @@ wire forms.) Using a handle whose instance is gone raises
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, ClassVar, Generic, TypeVar, overload
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, overload
 
 from lmstudio_async.callbacks import Callback, Callback0
 from lmstudio_async.chat import AssistantResponse, ChatHistoryInput
@@ -52,6 +52,10 @@ from lmstudio_async.tools.results import (
 from ._runtime import SyncTwin, register_twin
 from .prediction import PredictionStream
 
+if TYPE_CHECKING:
+    from lmstudio_async.batch.results import BatchResult
+
+    from .batch.scheduler import BatchResults
 __all__ = ["ModelHandle", "LLM", "EmbeddingModel"]
 InfoT = TypeVar("InfoT", LlmInstanceInfo, EmbeddingModelInstanceInfo)
 ConfigT = TypeVar("ConfigT", LlmLoadModelConfig, EmbeddingLoadModelConfig)
@@ -325,6 +329,120 @@ class LLM(ModelHandle[LlmInstanceInfo, LlmLoadModelConfig]):
                 on_prediction_fragment=self._portal.callback(on_prediction_fragment),
                 on_prompt_processing_progress=self._portal.callback(on_prompt_processing_progress),
                 timeout=timeout,
+            )
+        )
+        return result
+
+    def respond_batch(
+        self,
+        inputs: Iterable[ChatHistoryInput] | Iterable[ChatHistoryInput],
+        *,
+        concurrency: int = 8,
+        config: PredictionConfigInput = None,
+        response_format: ResponseFormat | None = None,
+        max_retries: int = 2,
+        timeout: float | None = None,
+        on_result: Callback[BatchResult] | None = None,
+    ) -> list[BatchResult]:
+        """Replies to many chats, ``concurrency`` at a time: one :class:`BatchResult` per
+        input, in input order. A failed item never fails the batch: its result holds the
+        error. Transient failures (lost socket, timeout, unreachable or busy server) are
+        retried up to ``max_retries`` times with backoff; permanent ones are not.
+
+        ``inputs`` (chats, history dicts or strings) may be an iterator or async iterator:
+        only the items in flight are held. ``on_result`` sees each result as it completes
+        (a plain function). Cancelling the call cancels every prediction in
+        flight. ``timeout`` bounds each prediction's silence between two packets.
+        """
+        result: list[BatchResult] = self._wrap(
+            self._portal.call(
+                self._async.respond_batch,
+                inputs=inputs,
+                concurrency=concurrency,
+                config=config,
+                response_format=response_format,
+                max_retries=max_retries,
+                timeout=timeout,
+                on_result=self._portal.callback(on_result),
+            )
+        )
+        return result
+
+    def respond_as_completed(
+        self,
+        inputs: Iterable[ChatHistoryInput] | Iterable[ChatHistoryInput],
+        *,
+        concurrency: int = 8,
+        config: PredictionConfigInput = None,
+        response_format: ResponseFormat | None = None,
+        max_retries: int = 2,
+        timeout: float | None = None,
+        on_result: Callback[BatchResult] | None = None,
+    ) -> BatchResults:
+        """Like :meth:`respond_batch`, but yields each result as soon as it completes:
+        ``for result in llm.respond_as_completed(chats)`` (``result.index`` tells which
+        input it answers). Leaving the loop early cancels the predictions still in flight."""
+        result: BatchResults = self._wrap(
+            self._async.respond_as_completed(
+                inputs=inputs,
+                concurrency=concurrency,
+                config=config,
+                response_format=response_format,
+                max_retries=max_retries,
+                timeout=timeout,
+                on_result=self._portal.callback(on_result),
+            )
+        )
+        return result
+
+    def complete_batch(
+        self,
+        inputs: Iterable[str] | Iterable[str],
+        *,
+        concurrency: int = 8,
+        config: PredictionConfigInput = None,
+        response_format: ResponseFormat | None = None,
+        max_retries: int = 2,
+        timeout: float | None = None,
+        on_result: Callback[BatchResult] | None = None,
+    ) -> list[BatchResult]:
+        """Raw completions of many prompts (see :meth:`respond_batch`)."""
+        result: list[BatchResult] = self._wrap(
+            self._portal.call(
+                self._async.complete_batch,
+                inputs=inputs,
+                concurrency=concurrency,
+                config=config,
+                response_format=response_format,
+                max_retries=max_retries,
+                timeout=timeout,
+                on_result=self._portal.callback(on_result),
+            )
+        )
+        return result
+
+    def complete_as_completed(
+        self,
+        inputs: Iterable[str] | Iterable[str],
+        *,
+        concurrency: int = 8,
+        config: PredictionConfigInput = None,
+        response_format: ResponseFormat | None = None,
+        max_retries: int = 2,
+        timeout: float | None = None,
+        on_result: Callback[BatchResult] | None = None,
+    ) -> BatchResults:
+        """Raw completions of many prompts, yielded as they complete (see
+        :meth:`respond_as_completed`)."""
+        result: BatchResults = self._wrap(
+            self._async.complete_as_completed(
+                inputs=inputs,
+                concurrency=concurrency,
+                config=config,
+                response_format=response_format,
+                max_retries=max_retries,
+                timeout=timeout,
+                on_result=self._portal.callback(on_result),
             )
         )
         return result

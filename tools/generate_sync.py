@@ -39,8 +39,8 @@ from typing import TypeVar
 ROOT_DIR = Path(__file__).resolve().parent.parent
 SOURCE = "lmstudio_async"
 TARGET = "lmstudio_sync"
-#: The twin of this class owns the event loop thread.
-ROOT_CLASS = "AsyncClient"
+#: The twins of these classes own an event loop thread each.
+ROOT_CLASSES = ("AsyncClient", "AsyncClientPool")
 #: Modules whose public async functions are rewritten without ``await``.
 FUNCTION_MODULES = ("convenience",)
 #: ``lmstudio_async`` modules mirrored by hand in ``lmstudio_sync`` (same names exported).
@@ -84,7 +84,8 @@ class Twins:
         self.names.update(TYPING_RENAMES)
 
     def module_of(self, async_name: str) -> str:
-        return self.classes[async_name].__module__.rsplit(".", 1)[1]
+        """The class's module, relative to the package: ``handles``, ``batch.pool``..."""
+        return self.classes[async_name].__module__.removeprefix(SOURCE + ".")
 
 
 def find_twins() -> Twins:
@@ -242,7 +243,7 @@ class ClassPlan:
 
     @property
     def is_root(self) -> bool:
-        return self.async_name == ROOT_CLASS
+        return self.async_name in ROOT_CLASSES
 
     def members(self) -> list[ast.FunctionDef | ast.AsyncFunctionDef]:
         return [n for n in self.node.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
@@ -316,7 +317,8 @@ def generate_method(
     decorators = decorator_names(node)
     is_async = isinstance(node, ast.AsyncFunctionDef)
     if name == "__init__":
-        return init_attributes(node, twins) + (root_init(node, twins) if plan.is_root else [])
+        root = root_init(node, twins, plan.async_name) if plan.is_root else []
+        return init_attributes(node, twins) + root
     if name == "__aiter__":
         return batch_iterator(plan, node)
     if name in SPECIAL_METHODS:
@@ -366,9 +368,11 @@ def init_attributes(node: ast.FunctionDef | ast.AsyncFunctionDef, twins: Twins) 
     return found
 
 
-def root_init(node: ast.FunctionDef | ast.AsyncFunctionDef, twins: Twins) -> list[ast.stmt]:
+def root_init(
+    node: ast.FunctionDef | ast.AsyncFunctionDef, twins: Twins, async_name: str
+) -> list[ast.stmt]:
     args = forwarded_arguments(node.args, wrap_callbacks=False)
-    body = parse_statements(f"self._attach({ROOT_CLASS}({args}))")
+    body = parse_statements(f"self._attach({async_name}({args}))")
     init = function(node, "__init__", body, twins)
     init.body = docstring_node(node, twins) + body
     return [init]
@@ -442,9 +446,11 @@ def transform_import_from(
         if name in twins.classes:
             if name in own_classes:
                 continue
+            # Relative to the importing module, which may sit in a subpackage.
+            level = 1 + (module.__name__.count(".") - 1)
             out.append(
                 ast.ImportFrom(
-                    module=twins.module_of(name), names=[ast.alias(twins.names[name])], level=1
+                    module=twins.module_of(name), names=[ast.alias(twins.names[name])], level=level
                 )
             )
         elif absolute.rsplit(".", 1)[-1] in HAND_WRITTEN:
@@ -541,7 +547,8 @@ def generate_module(module_name: str, twins: Twins) -> str:
         "from typing import TYPE_CHECKING, Any, ClassVar\n"
         "from collections.abc import Iterator\n"
         "from typing_extensions import Self\n"
-        "from ._runtime import RootTwin, SyncTwin, register_twin, static_portal"
+        f"from {'.' * (module_name.count('.') + 1)}_runtime import "
+        "RootTwin, SyncTwin, register_twin, static_portal"
     )
     imports += transform_imports(tree.body, module, twins, own)
     used = used_names(body)
@@ -576,7 +583,7 @@ def generate_module(module_name: str, twins: Twins) -> str:
     text = re.sub(r"def (\w+)__overlap__\(", r"def \1(  # type: ignore[overload-overlap]\n", text)
     # The docstring must come before `from __future__`; move it to the top.
     text = _hoist_docstring(text)
-    return HEADER.format(source=f"{SOURCE}/{module_name}.py") + text
+    return HEADER.format(source=f"{SOURCE}/{module_name.replace('.', '/')}.py") + text
 
 
 def _hoist_docstring(text: str) -> str:
@@ -664,11 +671,16 @@ def generated_files() -> dict[Path, str]:
     modules = sorted({twins.module_of(name) for name in twins.classes} | set(FUNCTION_MODULES))
     files: dict[Path, str] = {}
     for module_name in modules:
-        path = ROOT_DIR / TARGET / f"{module_name}.py"
+        path = ROOT_DIR / TARGET / f"{module_name.replace('.', '/')}.py"
         files[path] = tidy(generate_module(module_name, twins), path)
     for module_name in REEXPORTED_MODULES:
         path = ROOT_DIR / TARGET / f"{module_name}.py"
         files[path] = tidy(generate_reexport(module_name), path)
+    for package in sorted({m.rsplit(".", 1)[0] for m in modules if "." in m}):
+        path = ROOT_DIR / TARGET / package.replace(".", "/") / "__init__.py"
+        source = f"{SOURCE}/{package.replace('.', '/')}/__init__.py"
+        doc = f'"""Blocking twins of the classes of :mod:`{SOURCE}.{package}`."""\n'
+        files[path] = HEADER.format(source=source) + doc
     init = ROOT_DIR / TARGET / "__init__.py"
     files[init] = tidy(generate_init(twins, modules), init)
     return files
@@ -703,6 +715,7 @@ def main() -> int:
             print("Run `nox -s generate` and commit the result.", file=sys.stderr)
         return 1 if stale else 0
     for path in stale:
+        path.parent.mkdir(exist_ok=True)
         path.write_text(files[path])
         print(f"wrote {path.relative_to(ROOT_DIR)}")
     return 0

@@ -7,6 +7,7 @@ The engine does the work; this module owns what LM Studio layers on top
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import secrets
 import string
@@ -35,6 +36,7 @@ from .config import ServerConfig
 from .engines import Engine, create_engine
 from .engines.base import LoadedModel, ProgressCallback
 from .engines.load_settings import LoadSettings, resolve_load_settings
+from .slots import PARALLEL_KEY, PredictionSlots, parallel_limit
 
 __all__ = ["Instance", "LoadObserver", "ModelManager", "domain_of", "MAX_IDENTIFIER_LENGTH"]
 
@@ -73,6 +75,8 @@ class Instance:
     idle_since: float = field(default_factory=time.monotonic)
     unloaded: bool = False
     work: Counter[str] = field(default_factory=Counter)
+    #: LLMs only: the predictions it may run at once; others wait here in order.
+    slots: PredictionSlots | None = None
 
     @property
     def domain(self) -> str:
@@ -373,6 +377,14 @@ class ModelManager:
         *,
         jit: bool,
     ) -> Instance:
+        slots = None
+        if isinstance(info, LlmInfo):
+            limit = parallel_limit(settings.values, self.engine.max_parallel_predictions)
+            # The instance reports the limit it honours, which the engine may have capped.
+            settings = dataclasses.replace(
+                settings, values={**settings.values, PARALLEL_KEY: limit}
+            )
+            slots = PredictionSlots(limit)
         model = await self.engine.load(info, settings, progress)
         instance = Instance(
             info=info,
@@ -382,6 +394,7 @@ class ModelManager:
             load_settings=settings,
             ttl_ms=ttl_ms,
             jit=jit,
+            slots=slots,
         )
         self._instances[identifier] = instance
         self._ttl_wakeup.set()

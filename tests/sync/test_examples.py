@@ -47,6 +47,13 @@ EXPECTED = {
         "Requested: weather({'city': 'Oslo'})",
         'Final: Tool result: {"city": "Oslo", "sky": "clear"}.',
     ],
+    "batch_job.py": [
+        "100 answers, 1 failed",
+        "Item 100 failed: LMStudioValueError",
+        "  item 99 done on ",
+        "Completed 10 completions",
+        "Pool of 1 host(s), 4 slots: 20 answers",
+    ],
 }
 STDIN = {"chatbot.py": "Hello there\nWhat can you do?\n\n"}
 

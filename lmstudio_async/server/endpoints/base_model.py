@@ -161,8 +161,9 @@ async def get_instance_processing_state(
         if not parameter.throw_if_not_found:
             return None
         instance = models.find(parameter.specifier, ctx.namespace)
-    # Requests run concurrently on the scripted engine: nothing ever waits in a queue.
-    return InstanceProcessingState(status=instance.status, queued=0)
+    # Predictions beyond the instance's parallel limit wait in its queue (see ..slots).
+    queued = instance.slots.queued if instance.slots is not None else 0
+    return InstanceProcessingState(status=instance.status, queued=queued)
 
 
 def add_base_model_endpoints(namespace: Namespace) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager, nullcontext
 
 from ...protocol import (
     ApplyPromptTemplateParameter,
@@ -162,6 +163,12 @@ async def _stream_prediction(
     )
 
 
+def _prediction_slot(instance: Instance) -> AbstractAsyncContextManager[None]:
+    """One of the instance's parallel slots; predictions beyond its limit wait in order."""
+    slots = instance.slots
+    return slots.hold() if slots is not None else nullcontext()
+
+
 async def predict(ctx: ChannelContext, parameter: PredictParameter) -> None:
     stack = ctx.state.presets.apply(
         parameter.fuzzy_preset_identifier, parameter.prediction_config_stack
@@ -179,7 +186,8 @@ async def predict(ctx: ChannelContext, parameter: PredictParameter) -> None:
         tool_definitions=offer.definitions() if offer and offer.active else ()
     )
     prompt = instance.model.apply_prompt_template(parameter.history, settings, options)
-    await _stream_prediction(ctx, instance, prompt, settings, images, parameter.history)
+    async with _prediction_slot(instance):
+        await _stream_prediction(ctx, instance, prompt, settings, images, parameter.history)
 
 
 async def complete_raw_text(ctx: ChannelContext, parameter: CompleteRawTextParameter) -> None:
@@ -188,7 +196,8 @@ async def complete_raw_text(ctx: ChannelContext, parameter: CompleteRawTextParam
     )
     instance = ctx.state.models.find(parameter.model_specifier, _DOMAIN)
     settings = resolve_prediction_settings(stack)
-    await _stream_prediction(ctx, instance, parameter.raw_prompt, settings)
+    async with _prediction_slot(instance):
+        await _stream_prediction(ctx, instance, parameter.raw_prompt, settings)
 
 
 async def apply_prompt_template(

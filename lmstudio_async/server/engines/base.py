@@ -120,6 +120,9 @@ class LoadedModel(Protocol):
 
 class Engine(Protocol):
     name: str
+    #: How many predictions one instance can run at once (``None``: no limit of its own);
+    #: caps the load config's ``maxParallelPredictions``.
+    max_parallel_predictions: int | None
 
     def list_models(self) -> list[ModelInfo]:
         """Every downloaded model this engine can load (all domains)."""

@@ -259,6 +259,7 @@ class ScriptedModel:
 
 class ScriptedEngine:
     name = "scripted"
+    max_parallel_predictions: int | None = None
 
     def __init__(self, config: ServerConfig) -> None:
         self._config = config

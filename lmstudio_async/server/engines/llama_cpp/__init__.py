@@ -73,6 +73,8 @@ def _bundled_model() -> Path:
 
 class LlamaCppEngine:
     name = "llama-cpp"
+    # One worker thread per instance runs its predictions one at a time.
+    max_parallel_predictions: int | None = 1
 
     def __init__(self, config: ServerConfig) -> None:
         _import_llama_cpp()

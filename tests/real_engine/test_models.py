@@ -166,7 +166,7 @@ async def test_unloading_stops_a_running_prediction(client: AsyncClient) -> None
             started = time.monotonic()
             await llm.unload()
             unload_time = time.monotonic() - started
-    result = await stream.result()
+    result = stream.result()
     assert result.stats.stop_reason == "modelUnloaded"
     assert (result.stats.predicted_tokens_count or 0) < 20
     # Unloading waited for the generation to stop, not to finish.

@@ -66,7 +66,7 @@ async def test_streamed_fragments_add_up_to_the_reply(client: AsyncClient) -> No
     llm = await _llm(client)
     stream = llm.respond_stream(STORY, config={**GREEDY, "maxTokens": 20})
     fragments = [fragment async for fragment in stream]
-    result = await stream.result()
+    result = stream.result()
     assert len(fragments) > 1
     assert "".join(fragment.content for fragment in fragments) == result.content
     assert sum(fragment.tokens_count for fragment in fragments) == 20
@@ -107,7 +107,7 @@ async def test_cancelling_stops_generation_within_a_few_tokens(client: AsyncClie
         seen += 1
         if seen == 3:
             await stream.cancel()
-    result = await stream.result()
+    result = stream.result()
     assert result.stats.stop_reason == "userStopped"
     # Tokens already in flight when the cancel arrived may still count; not many.
     assert 3 <= (result.stats.predicted_tokens_count or 0) < 20

@@ -35,6 +35,9 @@ def main() -> None:
     parser.add_argument(
         "--stream-fragments", type=int, default=100, help="length of each concurrent stream"
     )
+    parser.add_argument(
+        "--concurrent-rounds", type=int, default=3, help="rounds of the concurrent table"
+    )
     parser.add_argument("--only", nargs="*", choices=SECTIONS, default=SECTIONS)
     parser.add_argument("--no-write", action="store_true", help="print only; leave README.md")
     args = parser.parse_args()
@@ -54,10 +57,11 @@ def main() -> None:
         if "concurrent" in args.only:
             runs = streaming.run_all(
                 relay.api_host,
-                rounds=rounds,
+                rounds=args.concurrent_rounds,
                 streams=args.streams,
                 fragments=args.stream_fragments,
                 kinds=streaming.CONCURRENT,
+                warmup=False,
             )
             sections.append(
                 f"### Client-bound: {args.streams:,} concurrent streams of "

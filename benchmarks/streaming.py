@@ -209,6 +209,7 @@ def run_all(
     streams: int = 1,
     fragments: int | None = None,
     kinds: tuple[type[Runner], ...] = ALL,
+    warmup: bool = True,
 ) -> dict[str, list[Run]]:
     """Every client of ``kinds`` against ``api_host``, interleaved over ``rounds`` rounds."""
     prompt = burst_prompt(fragments)
@@ -218,4 +219,4 @@ def run_all(
             runner = kind(api_host)
             stack.callback(runner.close)
             runners.append(runner)
-        return interleave(runners, rounds, lambda r: r.stream(streams, prompt))
+        return interleave(runners, rounds, lambda r: r.stream(streams, prompt), warmup)

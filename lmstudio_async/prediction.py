@@ -304,7 +304,8 @@ class AsyncPredictionStream:
                 return []
         self._puller = task
         try:
-            await self.start()
+            if self._channel is None:
+                await self.start()
             channel = self._channel
             assert channel is not None
             parts = self._parts
@@ -341,7 +342,8 @@ class AsyncPredictionStream:
             raise
         finally:
             self._puller = None
-            self._wake_waiters()
+            if self._changed is not None:
+                self._wake_waiters()
 
     async def _handle(self, packet: PredictPacket | None) -> LlmPredictionFragment | None:
         """Process one packet; returns the fragment to yield, if any."""

@@ -109,3 +109,42 @@ async def stream_prediction(loop: RawLoop, model_identifier: str, prompt: str) -
             fragments += 1
         elif packet.type == "success":
             return fragments
+
+
+async def stream_many(loop: RawLoop, model_identifier: str, prompt: str, streams: int) -> int:
+    """Run ``streams`` ``predict`` channels at once on the one socket; returns all fragments.
+
+    The least a concurrent client must do: route each frame by its channel id.
+    """
+    assert loop._ws is not None
+    ws = loop._ws
+    first = loop._next_id + 1
+    loop._next_id += streams
+    for channel_id in range(first, first + streams):
+        create = {
+            "type": "channelCreate",
+            "endpoint": "predict",
+            "channelId": channel_id,
+            "creationParameter": {
+                "modelSpecifier": {"type": "query", "query": {"identifier": model_identifier}},
+                "history": {
+                    "messages": [{"role": "user", "content": [{"type": "text", "text": prompt}]}]
+                },
+                "predictionConfigStack": {"layers": []},
+            },
+        }
+        await ws.send_frame(_encode(create), aiohttp.WSMsgType.TEXT)
+    counts = dict.fromkeys(range(first, first + streams), 0)
+    open_channels = streams
+    fragments = 0
+    while open_channels:
+        envelope = _decode_channel_message((await ws.receive()).data)
+        packet = envelope.message
+        if packet is None or envelope.channelId not in counts:
+            continue
+        if packet.fragment is not None:
+            counts[envelope.channelId] += 1
+            fragments += 1
+        elif packet.type == "success":
+            open_channels -= 1
+    return fragments

@@ -35,6 +35,9 @@ CONFIG: dict[str, Any] = {
 }
 
 
+DIRECT = "llama-cpp-python in-process"
+
+
 def bundled_model_path() -> Path:
     file = bundled_model_file()
     if file is None:
@@ -90,25 +93,29 @@ def _direct_runner(stack: contextlib.ExitStack) -> Runner:
     return once
 
 
-def run_all(api_host: str, rounds: int = 5) -> dict[str, float]:
-    """Best tokens/s of each path over ``rounds`` interleaved rounds.
+def run_all(api_host: str, rounds: int = 5) -> dict[str, list[tuple[int, float]]]:
+    """``(tokens generated, seconds)`` of each path in each of ``rounds`` interleaved rounds.
 
-    Rounds alternate between the paths (so drift in the machine's speed hits them
+    Rounds rotate the order of the paths (so drift in the machine's speed hits them
     alike), and each path first runs once untimed: the first generations after a
     load are slow while the weights page in. Only one path generates at a time.
+    The token count is what the model actually generated (it may stop before
+    ``TOKENS`` at an end-of-sequence token).
     """
     with contextlib.ExitStack() as stack:
         runners = {
             "lmstudio-async (AsyncClient) via local server": _async_runner(api_host, stack),
             "lmstudio-async (Client, sync) via local server": _sync_runner(api_host, stack),
-            "llama-cpp-python in-process": _direct_runner(stack),
+            DIRECT: _direct_runner(stack),
         }
         for runner in runners.values():
             runner()
-        best = dict.fromkeys(runners, 0.0)
-        for _ in range(rounds):
-            for name, runner in runners.items():
+        runs: dict[str, list[tuple[int, float]]] = {name: [] for name in runners}
+        names = list(runners)
+        for round_ in range(rounds):
+            shift = round_ % len(names)
+            for name in names[shift:] + names[:shift]:
                 started = time.perf_counter()
-                tokens = runner()
-                best[name] = max(best[name], tokens / (time.perf_counter() - started))
-        return best
+                tokens = runners[name]()
+                runs[name].append((tokens, time.perf_counter() - started))
+        return runs

@@ -8,13 +8,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from .real_model import DIRECT
+from .streaming import OFFICIAL, OURS, RAW
+
 README = Path(__file__).with_name("README.md")
 BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
-
-OURS = "lmstudio-async (AsyncClient)"
-OURS_SYNC = "lmstudio-async (Client, sync)"
-OFFICIAL = "official lmstudio 1.5.0 (AsyncClient)"
-RAW = "raw aiohttp + msgspec loop"
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -22,48 +20,84 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
-def latency_table(results: dict[str, list[float]]) -> str:
-    p50 = {name: statistics.median(t) for name, t in results.items()}
+def spread(values: list[float], fmt: str = ",.0f", suffix: str = "") -> str:
+    """``median (min-max)``: the figure of a typical round, and how far rounds strayed."""
+    finite = [v for v in values if v == v]
+    if not finite:
+        return "n/a"
+    low, mid, high = min(finite), statistics.median(finite), max(finite)
+    return f"{mid:{fmt}}{suffix} ({low:{fmt}}-{high:{fmt}})"
+
+
+def _ratios(mine: list[float], theirs: list[float]) -> list[float]:
+    """Round-paired ratios (both clients ran in the same round)."""
+    return [a / b if b else float("nan") for a, b in zip(mine, theirs, strict=True)]
+
+
+def latency_table(results: dict[str, list[list[float]]]) -> str:
+    p50 = {name: [statistics.median(b) for b in blocks] for name, blocks in results.items()}
+    rounds = len(next(iter(results.values())))
     lines = [
-        "| client | p50 (µs) | p99 (µs) | speed vs official async (p50) | vs raw loop (p50) |",
+        f"| client | p50 µs, median of {rounds} blocks (min-max) | p99 µs (all calls) "
+        "| p50 vs bare loop | p50 vs official async |",
         "|---|---:|---:|---:|---:|",
     ]
-    for name, timings in results.items():
+    for name, blocks in results.items():
+        everything = [t for block in blocks for t in block]
+        micro = [v * 1e6 for v in p50[name]]
         lines.append(
-            f"| {name} | {p50[name] * 1e6:.0f} | {percentile(timings, 0.99) * 1e6:.0f} "
-            f"| {p50[OFFICIAL] / p50[name]:.2f}x | {p50[RAW] / p50[name]:.2f}x |"
+            f"| {name} | {spread(micro)} | {percentile(everything, 0.99) * 1e6:.0f} "
+            f"| {spread(_ratios(p50[name], p50[RAW]), '.2f', 'x')} "
+            f"| {spread(_ratios(p50[name], p50[OFFICIAL]), '.2f', 'x')} |"
         )
     return "\n".join(lines)
 
 
 def streaming_table(results: dict[str, list[Any]]) -> str:
-    best = {name: max(runs, key=lambda r: r.rate) for name, runs in results.items()}
+    """Rate, CPU/fragment and ratios (rate ratios: higher is faster; CPU ratios: lower is
+    cheaper), each as the median over rounds and the min-max spread."""
+    rates = {name: [r.rate for r in runs] for name, runs in results.items()}
+    cpu = {name: [r.cpu_per_fragment * 1e6 for r in runs] for name, runs in results.items()}
+    rounds = len(next(iter(results.values())))
     lines = [
-        "| client | fragments/s (best of "
-        f"{len(next(iter(results.values())))}) | client CPU µs/fragment "
-        "| vs official async | vs raw loop | vs our async |",
-        "|---|---:|---:|---:|---:|---:|",
+        f"| client | fragments/s, median of {rounds} (min-max) | client CPU µs/fragment "
+        "| rate vs bare loop | CPU vs bare loop | rate vs our async | rate vs official async |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
-    for name, run in best.items():
-        cpu_us = run.cpu_seconds / run.fragments * 1e6
-        lines.append(
-            f"| {name} | {run.rate:,.0f} | {cpu_us:.1f} "
-            f"| {run.rate / best[OFFICIAL].rate:.2f}x | {run.rate / best[RAW].rate:.2f}x "
-            f"| {run.rate / best[OURS].rate:.2f}x |"
+    for name, runs in results.items():
+        failed = sum(r.failures for r in runs)
+        note = (
+            f" ({failed} streams failed: {next(r.failure for r in runs if r.failure)})"
+            if failed
+            else ""
         )
+        row = [
+            f"{name}{note}",
+            spread(rates[name]),
+            spread(cpu[name], ".1f"),
+            spread(_ratios(rates[name], rates[RAW]), ".2f", "x") if RAW in rates else "",
+            spread(_ratios(cpu[name], cpu[RAW]), ".2f", "x") if RAW in cpu else "",
+            spread(_ratios(rates[name], rates[OURS]), ".2f", "x") if OURS in rates else "",
+            spread(_ratios(rates[name], rates[OFFICIAL]), ".2f", "x") if OFFICIAL in rates else "",
+        ]
+        lines.append("| " + " | ".join(row) + " |")
     return "\n".join(lines)
 
 
-DIRECT = "llama-cpp-python in-process"
-
-
-def real_model_table(rates: dict[str, float]) -> str:
+def real_model_table(runs: dict[str, list[tuple[int, float]]]) -> str:
+    rates = {name: [t / s for t, s in rs] for name, rs in runs.items()}
     lines = [
-        "| path | tokens/s (best of 5, interleaved) | vs llama-cpp-python in-process |",
-        "|---|---:|---:|",
+        f"| path | tokens generated | tokens/s, median of {len(next(iter(runs.values())))} "
+        "(min-max) | vs llama-cpp-python in-process |",
+        "|---|---:|---:|---:|",
     ]
-    for name, rate in rates.items():
-        lines.append(f"| {name} | {rate:,.1f} | {rate / rates[DIRECT]:.2f}x |")
+    for name, rs in runs.items():
+        tokens = sorted({t for t, _ in rs})
+        counted = "/".join(str(t) for t in tokens)
+        lines.append(
+            f"| {name} | {counted} | {spread(rates[name], ',.1f')} "
+            f"| {spread(_ratios(rates[name], rates[DIRECT]), '.2f', 'x')} |"
+        )
     return "\n".join(lines)
 
 

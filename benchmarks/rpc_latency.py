@@ -1,10 +1,11 @@
-"""Round-trip latency of a small RPC (``llm/listLoaded`` with nothing loaded), per client."""
+"""Round-trip latency of a small RPC (``llm/listLoaded``), per client, in interleaved blocks."""
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import time
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import lmstudio
 
@@ -12,65 +13,99 @@ import lmstudio_sync
 from lmstudio_async import AsyncClient
 
 from .raw_loop import RawLoop
+from .streaming import (
+    OFFICIAL,
+    OFFICIAL_SYNC,
+    OURS,
+    OURS_SYNC,
+    RAW,
+    Runner,
+    _AsyncRunner,
+    interleave,
+)
 
 Timings = list[float]
 
 
-async def _time_calls(call: Callable[[], Awaitable[object]], rounds: int, warmup: int) -> Timings:
-    for _ in range(warmup):
-        await call()
-    timings: Timings = []
-    for _ in range(rounds):
-        started = time.perf_counter()
-        await call()
-        timings.append(time.perf_counter() - started)
-    return timings
+class _AsyncCaller(_AsyncRunner):
+    call: Callable[[], Awaitable[object]]
+
+    def calls(self, count: int) -> Timings:
+        async def timed() -> Timings:
+            timings: Timings = []
+            for _ in range(count):
+                started = time.perf_counter()
+                await self.call()
+                timings.append(time.perf_counter() - started)
+            return timings
+
+        return self.run(timed())
 
 
-def _time_calls_sync(call: Callable[[], object], rounds: int, warmup: int) -> Timings:
-    for _ in range(warmup):
-        call()
-    timings: Timings = []
-    for _ in range(rounds):
-        started = time.perf_counter()
-        call()
-        timings.append(time.perf_counter() - started)
-    return timings
+class _Ours(_AsyncCaller):
+    name = OURS
+
+    def __init__(self, api_host: str) -> None:
+        super().__init__()
+        client = self.run(self.stack.enter_async_context(AsyncClient(api_host)))
+        self.call = client.llm.list_loaded
 
 
-async def ours(api_host: str, rounds: int, warmup: int) -> Timings:
-    async with AsyncClient(api_host) as client:
-        return await _time_calls(client.llm.list_loaded, rounds, warmup)
+class _Official(_AsyncCaller):
+    name = OFFICIAL
+
+    def __init__(self, api_host: str) -> None:
+        super().__init__()
+        client = self.run(self.stack.enter_async_context(lmstudio.AsyncClient(api_host)))
+        self.call = client.llm.list_loaded
 
 
-def ours_sync(api_host: str, rounds: int, warmup: int) -> Timings:
-    with lmstudio_sync.Client(api_host) as client:
-        return _time_calls_sync(client.llm.list_loaded, rounds, warmup)
+class _Raw(_AsyncCaller):
+    name = RAW
+
+    def __init__(self, api_host: str) -> None:
+        super().__init__()
+        loop = self.run(self.stack.enter_async_context(RawLoop(api_host, "llm")))
+        self.call = lambda: loop.call("listLoaded")
 
 
-async def official_async(api_host: str, rounds: int, warmup: int) -> Timings:
-    async with lmstudio.AsyncClient(api_host) as client:
-        return await _time_calls(client.llm.list_loaded, rounds, warmup)
+class _SyncCaller(Runner):
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def calls(self, count: int) -> Timings:
+        call = self.client.llm.list_loaded
+        timings: Timings = []
+        for _ in range(count):
+            started = time.perf_counter()
+            call()
+            timings.append(time.perf_counter() - started)
+        return timings
+
+    def close(self) -> None:
+        self.client.close()
 
 
-def official_sync(api_host: str, rounds: int, warmup: int) -> Timings:
-    with lmstudio.Client(api_host) as client:
-        return _time_calls_sync(client.llm.list_loaded, rounds, warmup)
+class _OursSync(_SyncCaller):
+    name = OURS_SYNC
+
+    def __init__(self, api_host: str) -> None:
+        super().__init__(lmstudio_sync.Client(api_host))
 
 
-async def raw(api_host: str, rounds: int, warmup: int) -> Timings:
-    async with RawLoop(api_host, "llm") as loop:
-        return await _time_calls(lambda: loop.call("listLoaded"), rounds, warmup)
+class _OfficialSync(_SyncCaller):
+    name = OFFICIAL_SYNC
+
+    def __init__(self, api_host: str) -> None:
+        super().__init__(lmstudio.Client(api_host))
 
 
-def run_all(api_host: str, rounds: int = 2000, warmup: int = 200) -> dict[str, Timings]:
-    """Every client, one after the other, against the same server."""
-    return {
-        "lmstudio-async (AsyncClient)": asyncio.run(ours(api_host, rounds, warmup)),
-        "lmstudio-async (Client, sync)": ours_sync(api_host, rounds, warmup),
-        "official lmstudio 1.5.0 (AsyncClient)": asyncio.run(
-            official_async(api_host, rounds, warmup)
-        ),
-        "official lmstudio 1.5.0 (Client, sync)": official_sync(api_host, rounds, warmup),
-        "raw aiohttp + msgspec loop": asyncio.run(raw(api_host, rounds, warmup)),
-    }
+def run_all(api_host: str, rounds: int = 7, block: int = 300) -> dict[str, list[Timings]]:
+    """Blocks of ``block`` calls per client, interleaved over ``rounds`` rounds."""
+    with contextlib.ExitStack() as stack:
+        callers: list[Runner] = []
+        for kind in (_Ours, _OursSync, _Official, _OfficialSync, _Raw):
+            caller = kind(api_host)
+            stack.callback(caller.close)
+            callers.append(caller)
+        return interleave(callers, rounds, lambda c: c.calls(block))  # type: ignore[attr-defined]

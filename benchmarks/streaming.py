@@ -1,21 +1,42 @@
-"""Fragments per second of one long streamed prediction, per client."""
+"""Streamed predictions per client: one long stream, or many at once on one client.
+
+Each client is a :class:`Runner` that stays connected for the whole benchmark
+(async clients on their own event loop, driven from this thread), so a round
+times only the streaming. :func:`interleave` runs the clients round by round in
+a rotated order, so drift in the shared machine's speed hits them alike.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import lmstudio
 
 import lmstudio_sync
 from lmstudio_async import AsyncClient
 
-from .raw_loop import RawLoop, stream_prediction
+from .raw_loop import RawLoop, stream_many, stream_prediction
 
 MODEL = "llama-3.2-1b-instruct"
 PROMPT = "Write a very long story."
+
+OURS = "lmstudio-async (AsyncClient)"
+OURS_SYNC = "lmstudio-async (Client, sync)"
+OFFICIAL = "official lmstudio 1.5.0 (AsyncClient)"
+OFFICIAL_SYNC = "official lmstudio 1.5.0 (Client, sync)"
+RAW = "bare aiohttp + msgspec loop"
+
+T = TypeVar("T")
+
+
+def burst_prompt(fragments: int | None) -> str:
+    """The prompt; the burst relay sends ``fragments`` fragments for it (all recorded if None)."""
+    return PROMPT if fragments is None else f"{PROMPT} burst-fragments={fragments}"
 
 
 @dataclass(frozen=True)
@@ -24,18 +45,23 @@ class Run:
     seconds: float
     #: CPU time of this (the client's) process, all threads: what the client itself costs.
     cpu_seconds: float
+    #: Streams that failed in this round (then the figures cover the others).
+    failures: int = 0
+    failure: str = ""
 
     @property
     def rate(self) -> float:
-        return self.fragments / self.seconds
+        return self.fragments / self.seconds if self.seconds else 0.0
+
+    @property
+    def cpu_per_fragment(self) -> float:
+        return self.cpu_seconds / self.fragments if self.fragments else float("nan")
 
 
-class _Timer:
-    def __init__(self) -> None:
-        self.wall, self.cpu = time.perf_counter(), time.process_time()
-
-    def run(self, fragments: int) -> Run:
-        return Run(fragments, time.perf_counter() - self.wall, time.process_time() - self.cpu)
+def _timed(work: Callable[[], tuple[int, int, str]]) -> Run:
+    wall, cpu = time.perf_counter(), time.process_time()
+    fragments, failures, failure = work()
+    return Run(fragments, time.perf_counter() - wall, time.process_time() - cpu, failures, failure)
 
 
 async def _count(fragments: AsyncIterator[object]) -> int:
@@ -45,61 +71,152 @@ async def _count(fragments: AsyncIterator[object]) -> int:
     return count
 
 
-def _measure(stream_once: Callable[[], int], rounds: int) -> list[Run]:
-    runs = []
-    for _ in range(rounds):
-        timer = _Timer()
-        runs.append(timer.run(stream_once()))
-    return runs
+async def _gather_counts(streams: list[Coroutine[Any, Any, int]]) -> tuple[int, int, str]:
+    outcomes = await asyncio.gather(*streams, return_exceptions=True)
+    counts = [o for o in outcomes if isinstance(o, int)]
+    errors = [o for o in outcomes if not isinstance(o, int)]
+    first = f"{type(errors[0]).__name__}: {errors[0]}"[:200] if errors else ""
+    return sum(counts), len(errors), first
 
 
-async def _measure_async(stream_once: Callable[[], Awaitable[int]], rounds: int) -> list[Run]:
-    runs = []
-    for _ in range(rounds):
-        timer = _Timer()
-        runs.append(timer.run(await stream_once()))
-    return runs
+class Runner:
+    """One client, connected once; ``stream(n, prompt)`` runs ``n`` concurrent streams."""
+
+    name: str
+
+    def __init__(self, api_host: str) -> None:
+        pass
+
+    def stream(self, streams: int, prompt: str) -> Run:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
 
 
-async def ours(api_host: str, rounds: int) -> list[Run]:
-    async with AsyncClient(api_host) as client:
-        llm = await client.llm.model(MODEL)
-        return await _measure_async(lambda: _count(aiter(llm.respond_stream(PROMPT))), rounds)
+class _AsyncRunner(Runner):
+    def __init__(self, api_host: str = "") -> None:
+        self.loop = asyncio.new_event_loop()
+        self.stack = contextlib.AsyncExitStack()
+
+    def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        return self.loop.run_until_complete(coroutine)
+
+    def close(self) -> None:
+        self.run(self.stack.aclose())
+        self.loop.close()
 
 
-def ours_sync(api_host: str, rounds: int) -> list[Run]:
-    with lmstudio_sync.Client(api_host) as client:
-        llm = client.llm.model(MODEL)
-        return _measure(lambda: sum(1 for _ in llm.respond_stream(PROMPT)), rounds)
+class Ours(_AsyncRunner):
+    name = OURS
+
+    def __init__(self, api_host: str) -> None:
+        super().__init__()
+        client = self.run(self.stack.enter_async_context(AsyncClient(api_host)))
+        self.llm = self.run(client.llm.model(MODEL))
+
+    def stream(self, streams: int, prompt: str) -> Run:
+        async def many() -> tuple[int, int, str]:
+            return await _gather_counts(
+                [_count(aiter(self.llm.respond_stream(prompt))) for _ in range(streams)]
+            )
+
+        return _timed(lambda: self.run(many()))
 
 
-async def official_async(api_host: str, rounds: int) -> list[Run]:
-    async with lmstudio.AsyncClient(api_host) as client:
-        llm = await client.llm.model(MODEL)
+class Official(_AsyncRunner):
+    name = OFFICIAL
 
-        async def stream_once() -> int:
-            return await _count(aiter(await llm.respond_stream(PROMPT)))
+    def __init__(self, api_host: str) -> None:
+        super().__init__()
+        client = self.run(self.stack.enter_async_context(lmstudio.AsyncClient(api_host)))
+        self.llm = self.run(client.llm.model(MODEL))
 
-        return await _measure_async(stream_once, rounds)
+    def stream(self, streams: int, prompt: str) -> Run:
+        async def one() -> int:
+            return await _count(aiter(await self.llm.respond_stream(prompt)))
 
+        async def many() -> tuple[int, int, str]:
+            return await _gather_counts([one() for _ in range(streams)])
 
-def official_sync(api_host: str, rounds: int) -> list[Run]:
-    with lmstudio.Client(api_host) as client:
-        llm = client.llm.model(MODEL)
-        return _measure(lambda: sum(1 for _ in llm.respond_stream(PROMPT)), rounds)
-
-
-async def raw(api_host: str, rounds: int) -> list[Run]:
-    async with RawLoop(api_host, "llm") as loop:
-        return await _measure_async(lambda: stream_prediction(loop, MODEL, PROMPT), rounds)
+        return _timed(lambda: self.run(many()))
 
 
-def run_all(api_host: str, rounds: int = 3) -> dict[str, list[Run]]:
-    """Every client against the same server, one after the other; best of ``rounds`` each."""
-    return {
-        "lmstudio-async (AsyncClient)": asyncio.run(ours(api_host, rounds)),
-        "lmstudio-async (Client, sync)": ours_sync(api_host, rounds),
-        "official lmstudio 1.5.0 (AsyncClient)": asyncio.run(official_async(api_host, rounds)),
-        "official lmstudio 1.5.0 (Client, sync)": official_sync(api_host, rounds),
-        "raw aiohttp + msgspec loop": asyncio.run(raw(api_host, rounds)),
-    }
+class Raw(_AsyncRunner):
+    name = RAW
+
+    def __init__(self, api_host: str) -> None:
+        super().__init__()
+        self.raw = self.run(self.stack.enter_async_context(RawLoop(api_host, "llm")))
+
+    def stream(self, streams: int, prompt: str) -> Run:
+        if streams == 1:
+            return _timed(lambda: (self.run(stream_prediction(self.raw, MODEL, prompt)), 0, ""))
+        return _timed(lambda: (self.run(stream_many(self.raw, MODEL, prompt, streams)), 0, ""))
+
+
+class _SyncRunner(Runner):
+    def __init__(self, client: Any) -> None:  # takes the client, not its host
+        self.client = client
+        self.llm = client.llm.model(MODEL)
+
+    def stream(self, streams: int, prompt: str) -> Run:
+        if streams != 1:
+            raise ValueError("sync clients run one stream at a time here")
+        return _timed(lambda: (sum(1 for _ in self.llm.respond_stream(prompt)), 0, ""))
+
+    def close(self) -> None:
+        self.client.close()
+
+
+class OursSync(_SyncRunner):
+    name = OURS_SYNC
+
+    def __init__(self, api_host: str) -> None:
+        super().__init__(lmstudio_sync.Client(api_host))
+
+
+class OfficialSync(_SyncRunner):
+    name = OFFICIAL_SYNC
+
+    def __init__(self, api_host: str) -> None:
+        super().__init__(lmstudio.Client(api_host))
+
+
+ALL: tuple[type[Runner], ...] = (Ours, OursSync, Official, OfficialSync, Raw)
+CONCURRENT: tuple[type[Runner], ...] = (Ours, Official, Raw)
+
+
+def interleave(
+    runners: list[Runner], rounds: int, measure: Callable[[Runner], T], warmup: bool = True
+) -> dict[str, list[T]]:
+    """``measure`` each runner once per round, the order rotated each round (A B C, B C A...)."""
+    if warmup:
+        for runner in runners:
+            measure(runner)
+    results: dict[str, list[T]] = {runner.name: [] for runner in runners}
+    for round_ in range(rounds):
+        shift = round_ % len(runners)
+        for runner in runners[shift:] + runners[:shift]:
+            results[runner.name].append(measure(runner))
+    return results
+
+
+def run_all(
+    api_host: str,
+    *,
+    rounds: int,
+    streams: int = 1,
+    fragments: int | None = None,
+    kinds: tuple[type[Runner], ...] = ALL,
+    warmup: bool = True,
+) -> dict[str, list[Run]]:
+    """Every client of ``kinds`` against ``api_host``, interleaved over ``rounds`` rounds."""
+    prompt = burst_prompt(fragments)
+    with contextlib.ExitStack() as stack:
+        runners: list[Runner] = []
+        for kind in kinds:
+            runner = kind(api_host)
+            stack.callback(runner.close)
+            runners.append(runner)
+        return interleave(runners, rounds, lambda r: r.stream(streams, prompt), warmup)

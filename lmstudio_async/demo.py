@@ -102,7 +102,7 @@ async def run(host: str | None, engine: str, model_key: str | None, prompt: str)
         stream = llm.respond_stream(chat, config={"maxTokens": 200})
         async for fragment in stream:
             print(fragment.content, end="", flush=True)
-        result = await stream.result()
+        result = stream.result()
         stats = result.stats
         print("\n")
         print(f"Model:               {result.model_info.display_name} ({llm.identifier})")

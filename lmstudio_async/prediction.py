@@ -4,8 +4,13 @@
 returns a fresh async generator, so leaving the loop early in any way (``break``,
 an exception, task cancellation) finalises that generator, which cancels the
 prediction on the server and frees the channel. ``aclose()`` and ``async with``
-do the same explicitly.
+do the same explicitly. ``await stream.cancel()`` instead stops the prediction
+and waits for its end, so that ``stream.result()`` then holds the text so far.
 """
+
+# The hot path is AsyncPredictionStream.next_batch: it takes every packet the channel
+# has received at once, collects plain fragments inline, and hands every other packet
+# to AsyncPredictionStream._handle, the one place where each packet type is dealt with.
 
 from __future__ import annotations
 
@@ -22,7 +27,12 @@ from typing_extensions import Self
 
 from .callbacks import Callback, Callback0, ProgressReporter, invoke
 from .config import LLM_LOAD_CONFIG, LLM_PREDICTION_CONFIG, LlmLoadModelConfig, LlmPredictionConfig
-from .errors import LMStudioCancelledError, LMStudioChannelClosedError, LMStudioPredictionError
+from .errors import (
+    LMStudioCancelledError,
+    LMStudioChannelClosedError,
+    LMStudioPredictionError,
+    LMStudioRuntimeError,
+)
 from .protocol import (
     AssistantMessage,
     FilePart,
@@ -112,7 +122,7 @@ class PredictionResult:
 
 
 class AsyncPredictionStream:
-    """A prediction in progress: ``async for fragment in stream``, then ``await stream.result()``.
+    """A prediction in progress: ``async for fragment in stream``, then ``stream.result()``.
 
     The prediction starts on first use (iteration, ``await stream``, ``async with``,
     :meth:`wait_for_result`).
@@ -134,10 +144,15 @@ class AsyncPredictionStream:
         self._parts: list[str] = []
         self._result: PredictionResult | None = None
         self._error: BaseException | None = None
-        self._iterating = False
+        #: The task taking packets from the channel right now, if any (only one may).
+        self._puller: asyncio.Task[Any] | None = None
+        #: Resolved when the puller lets go or the prediction ends, for tasks waiting on it.
+        self._changed: asyncio.Future[None] | None = None
         self._cancelled = False
         self._got_first_token = False
         self._tool_calls = ToolCallCollector()
+        #: Fragments need nothing but collecting (no callback, first token seen, not cancelled).
+        self._plain_fragments = False
         self._prompt_progress = ProgressReporter(callbacks.on_prompt_processing_progress)
 
     def __repr__(self) -> str:
@@ -148,7 +163,7 @@ class AsyncPredictionStream:
 
     async def start(self) -> None:
         """Send the prediction request (done implicitly on first use)."""
-        if self._channel is None and self._result is None:
+        if self._channel is None and self._result is None and self._error is None:
             self._channel = await self._open_channel()
 
     def __await__(self) -> Generator[Any, None, Self]:
@@ -181,14 +196,39 @@ class AsyncPredictionStream:
         if channel is not None and self._result is None:
             channel.cancel_soon()
             channel.close()
+            if self._error is None:
+                self._error = LMStudioCancelledError(
+                    f"The {self._label} was stopped before it finished, so it has no result. "
+                    "To stop early and keep the text so far, `await stream.cancel()` first."
+                )
+            self._wake_waiters()
+
+    def _wake_waiters(self) -> None:
+        changed = self._changed
+        if changed is not None and not changed.done():
+            changed.set_result(None)
 
     async def cancel(self) -> None:
-        """Ask the server to stop generating. The stream then ends normally, with
-        ``result().stats.stop_reason == "userStopped"`` and the text generated so far."""
+        """Ask the server to stop generating, and wait until it has: afterwards
+        ``stream.result()`` holds the text generated so far, with
+        ``stats.stop_reason == "userStopped"``. Fragments the server still sends are
+        dropped; if the loop is not left, it then ends normally."""
         await self.start()
-        if self._result is None and self._channel is not None and not self._cancelled:
+        channel = self._channel
+        if self._result is not None or self._error is not None or channel is None:
+            return
+        if not self._cancelled:
             self._cancelled = True
-            await self._channel.cancel()
+            self._plain_fragments = False
+            await channel.cancel()
+        if self._puller is asyncio.current_task():
+            return  # called from a callback of this very stream: its pull ends it
+        await self._settle()
+
+    async def _settle(self) -> None:
+        """Run the prediction to its end (sharing the pulling with any other task)."""
+        while await self.next_batch():
+            pass
 
     # --- results -------------------------------------------------------------------------
 
@@ -197,16 +237,42 @@ class AsyncPredictionStream:
         return self._result is not None
 
     async def wait_for_result(self) -> PredictionResult:
-        """Run the prediction to its end (callbacks still fire) and return its result."""
-        if self._result is None:
-            async for _ in self:
-                pass
-        assert self._result is not None
-        return self._result
+        """Run the prediction to its end (callbacks still fire) and return its result.
 
-    async def result(self) -> PredictionResult:
-        """The result; if fragments remain unread, they are consumed first."""
-        return await self.wait_for_result()
+        Fragments not iterated yet are consumed (if the stream is being iterated
+        elsewhere at the same time, the two take turns).
+        """
+        if self._puller is not None and self._puller is asyncio.current_task():
+            raise LMStudioRuntimeError(
+                f"wait_for_result() was called from inside the {self._label} (from one of "
+                "its callbacks); the stream cannot wait for its own end."
+            )
+        await self.start()
+        await self._settle()
+        return self.result()
+
+    def result(self) -> PredictionResult:
+        """The result of the finished prediction (a plain call, as in the official SDK).
+
+        Available once the stream was iterated to its end, after
+        ``await stream.cancel()``, or from ``await stream.wait_for_result()``.
+        Raises the prediction's error if it failed.
+
+        It never waits: before the end it raises :class:`LMStudioRuntimeError`.
+        """
+        if self._result is not None:
+            return self._result
+        if self._error is not None:
+            raise self._error
+        if self._channel is None:
+            raise LMStudioRuntimeError(
+                f"The {self._label} has not started, so it has no result yet: iterate it, "
+                "or use `await stream.wait_for_result()`."
+            )
+        raise LMStudioRuntimeError(
+            f"The {self._label} has not finished yet: iterate it to the end, stop it with "
+            "`await stream.cancel()`, or use `await stream.wait_for_result()`."
+        )
 
     @property
     def stats(self) -> LlmPredictionStats | None:
@@ -219,57 +285,88 @@ class AsyncPredictionStream:
     # --- iteration ------------------------------------------------------------------------
 
     def __aiter__(self) -> AsyncIterator[LlmPredictionFragment]:
-        if self._iterating:
-            raise RuntimeError("This prediction stream is already being iterated.")
         return self._fragments()
 
     async def _fragments(self) -> AsyncIterator[LlmPredictionFragment]:
-        self._iterating = True
         try:
             while fragments := await self.next_batch():
                 for fragment in fragments:
                     yield fragment
         except GeneratorExit:  # the consumer left early: break, exception, or aclose()
-            self._abandon()
+            # Unless someone took over (e.g. `await stream.wait_for_result()` right after
+            # the break, before this generator was finalised), stop the prediction.
+            if self._puller is None:
+                self._abandon()
             raise
-        finally:
-            self._iterating = False
 
     async def next_batch(self) -> list[LlmPredictionFragment]:
         """Every fragment that has arrived, waiting for at least one; ``[]`` once the
         prediction is over. Callbacks fire as they do during iteration.
 
         Lets a consumer take many fragments per wake-up (the blocking API pulls
-        fragments across threads this way).
+        fragments across threads this way). One task at a time may pull.
         """
         if self._error is not None:
             raise self._error
         if self._result is not None:
             return []
+        task = asyncio.current_task()
+        while self._puller is not None:
+            if self._puller is task:
+                raise LMStudioRuntimeError(
+                    f"The {self._label} is already being iterated here: a callback of a "
+                    "stream cannot pull fragments from that same stream."
+                )
+            # Another task is pulling (e.g. iterating while this one cancels): take turns.
+            if self._changed is None or self._changed.done():
+                self._changed = asyncio.get_running_loop().create_future()
+            await asyncio.shield(self._changed)
+            if self._error is not None:
+                raise self._error
+            if self._result is not None:
+                return []
+        self._puller = task
         try:
-            await self.start()
+            if self._channel is None:
+                await self.start()
             channel = self._channel
             assert channel is not None
+            parts = self._parts
             while True:
-                batch: list[PredictPacket | None] = [*await channel.receive_batch()]
-                fragments = []
-                for packet in batch or [None]:
-                    fragment = await self._handle(packet)
-                    if fragment is not None:
+                fragments: list[LlmPredictionFragment] = []
+                packets = channel.take()
+                if not packets and channel.ended:
+                    await self._handle(None)  # ended without a result: raises
+                plain = self._plain_fragments
+                for packet in packets:
+                    if plain and type(packet) is FragmentPacket:
+                        fragment = packet.fragment
+                        parts.append(fragment.content)
                         fragments.append(fragment)
+                        continue
+                    handled = await self._handle(packet)
+                    if handled is not None:
+                        fragments.append(handled)
+                    plain = self._plain_fragments
                 if self._result is not None:
                     channel.close()
                     return fragments
                 if fragments:
                     return fragments
+                await channel.wait()
         except BaseException as exc:
+            if self._result is None and self._error is None:
+                self._error = (
+                    LMStudioCancelledError(f"The {self._label} was cancelled before it finished.")
+                    if isinstance(exc, asyncio.CancelledError)
+                    else exc
+                )
             self._abandon()
-            self._error = (
-                LMStudioCancelledError(f"The {self._label} was cancelled before it finished.")
-                if isinstance(exc, asyncio.CancelledError)
-                else exc
-            )
             raise
+        finally:
+            self._puller = None
+            if self._changed is not None:
+                self._wake_waiters()
 
     async def _handle(self, packet: PredictPacket | None) -> LlmPredictionFragment | None:
         """Process one packet; returns the fragment to yield, if any."""
@@ -281,6 +378,7 @@ class AsyncPredictionStream:
             callbacks = self._callbacks
             if not self._got_first_token:
                 self._got_first_token = True
+                self._plain_fragments = callbacks.on_prediction_fragment is None
                 await self._prompt_progress.finish()
                 if callbacks.on_first_token is not None:
                     result = callbacks.on_first_token()

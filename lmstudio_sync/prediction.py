@@ -8,7 +8,8 @@ Prediction streams and results (the ``predict`` channel, PROTOCOL.md 6.2 and 10)
 returns a fresh async generator, so leaving the loop early in any way (``break``,
 an exception, task cancellation) finalises that generator, which cancels the
 prediction on the server and frees the channel. ``close()`` and ``with``
-do the same explicitly.
+do the same explicitly. ``stream.cancel()`` instead stops the prediction
+and waits for its end, so that ``stream.result()`` then holds the text so far.
 """
 
 from __future__ import annotations
@@ -61,8 +62,10 @@ class PredictionStream(SyncTwin):
         self._portal.call(self._async.aclose)
 
     def cancel(self) -> None:
-        """Ask the server to stop generating. The stream then ends normally, with
-        ``result().stats.stop_reason == "userStopped"`` and the text generated so far."""
+        """Ask the server to stop generating, and wait until it has: afterwards
+        ``stream.result()`` holds the text generated so far, with
+        ``stats.stop_reason == "userStopped"``. Fragments the server still sends are
+        dropped; if the loop is not left, it then ends normally."""
         self._portal.call(self._async.cancel)
 
     @property
@@ -71,13 +74,27 @@ class PredictionStream(SyncTwin):
         return result
 
     def wait_for_result(self) -> PredictionResult:
-        """Run the prediction to its end (callbacks still fire) and return its result."""
+        """Run the prediction to its end (callbacks still fire) and return its result.
+
+        Fragments not iterated yet are consumed (if the stream is being iterated
+        elsewhere at the same time, the two take turns).
+        """
         result: PredictionResult = self._wrap(self._portal.call(self._async.wait_for_result))
         return result
 
     def result(self) -> PredictionResult:
-        """The result; if fragments remain unread, they are consumed first."""
-        result: PredictionResult = self._wrap(self._portal.call(self._async.result))
+        """The result of the finished prediction (a plain call, as in the official SDK).
+
+        Available once the stream was iterated to its end, after
+        ``stream.cancel()``, or from ``stream.wait_for_result()``.
+        Raises the prediction's error if it failed.
+
+        If the prediction has not finished yet, this first waits for its end
+        (consuming fragments not iterated), as ``wait_for_result()`` does.
+        """
+        if not self._async.done:
+            self.wait_for_result()
+        result: PredictionResult = self._wrap(self._async.result())
         return result
 
     @property
@@ -101,7 +118,7 @@ class PredictionStream(SyncTwin):
         prediction is over. Callbacks fire as they do during iteration.
 
         Lets a consumer take many fragments per wake-up (the blocking API pulls
-        fragments across threads this way).
+        fragments across threads this way). One task at a time may pull.
         """
         result: list[LlmPredictionFragment] = self._wrap(self._portal.call(self._async.next_batch))
         return result

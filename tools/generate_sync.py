@@ -15,7 +15,9 @@ client's event loop thread (see ``lmstudio_sync/_runtime.py``):
 * properties and attributes return twins of the async objects they hold;
 * callback parameters are wrapped so that callbacks run in the calling thread, and so
   are the implementations of tool definitions (``Iterable[ToolDefinition]`` parameters);
-* public async functions of ``FUNCTION_MODULES`` are rewritten without ``await``.
+* public async functions of ``FUNCTION_MODULES`` are rewritten without ``await``;
+* the plain methods of ``WAIT_FIRST`` first block until their object is ready, since
+  a blocking API may wait where an async one must not (e.g. ``stream.result()``).
 
 The I/O-free parts (errors, configs, Chat, wire types) are re-exported, not copied.
 """
@@ -53,6 +55,14 @@ TYPING_RENAMES = {
     "AsyncIterable": "Iterable",
     "AsyncGenerator": "Generator",
 }
+#: ``Class.method`` -> (readiness attribute, blocking method that makes it ready): the twin
+#: calls the blocking method first when the attribute is false, then the plain method.
+WAIT_FIRST = {"AsyncPredictionStream.result": ("done", "wait_for_result")}
+#: Replaces the last paragraph of such a method's docstring.
+WAIT_FIRST_DOC = (
+    "If the prediction has not finished yet, this first waits for its end"
+    "\n        (consuming fragments not iterated), as ``{waiter}()`` does.\n        "
+)
 SPECIAL_METHODS = {"aclose": "close", "__aenter__": "__enter__", "__aexit__": "__exit__"}
 DOC_RENAMES = [
     (r"\basync for\b", "for"),
@@ -346,7 +356,18 @@ def generate_method(
         if is_async
         else f"self._async.{name}({args})"
     )
-    return [function(node, name, returning(call, node.returns, twins), twins)]
+    body = returning(call, node.returns, twins)
+    wait_first = WAIT_FIRST.get(f"{plan.async_name}.{name}")
+    if wait_first is not None and not is_async:
+        ready, waiter = wait_first
+        body = parse_statements(f"if not self._async.{ready}:\n    self.{waiter}()") + body
+        method = function(node, name, body, twins)
+        doc = method.body[0]
+        if isinstance(doc, ast.Expr) and isinstance(doc.value, ast.Constant):
+            head, _, _last = str(doc.value.value).rstrip().rpartition("\n\n")
+            doc.value.value = f"{head}\n\n        " + WAIT_FIRST_DOC.format(waiter=waiter)
+        return [method]
+    return [function(node, name, body, twins)]
 
 
 def _ignores_overlap(node: ast.AST) -> bool:

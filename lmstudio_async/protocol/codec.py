@@ -76,14 +76,45 @@ class Decoder(Generic[T]):
         return self._decoder.decode(data)
 
 
+class _ChannelFrame(msgspec.Struct, Generic[T]):
+    """A whole ``channelSend`` frame, of which only the packet is decoded (the routing
+    fields, already read by the reader task, are skipped)."""
+
+    message: T
+
+
+class _ChannelSendPayload(msgspec.Struct):
+    message: Raw = EMPTY_RAW
+
+
+_PAYLOAD_DECODER = msgspec.json.Decoder(_ChannelSendPayload)
+
+
 class LenientDecoder(Decoder[T]):
     """Decodes packets from the other side; what it cannot parse is warned about and skipped."""
 
-    __slots__ = ("context",)
+    __slots__ = ("_frame_decoder", "context")
 
     def __init__(self, type_: Any, context: str) -> None:
         super().__init__(type_)
         self.context = context
+        self._frame_decoder: msgspec.json.Decoder[_ChannelFrame[T]] | None = None
+
+    def decode_frame_or_warn(self, frame: bytes | str) -> T | None:
+        """The packet of a whole ``channelSend`` frame, decoded in one pass."""
+        decoder = self._frame_decoder
+        if decoder is None:
+            decoder = self._frame_decoder = msgspec.json.Decoder(_ChannelFrame[self.type])  # type: ignore[name-defined]
+        try:
+            return decoder.decode(frame).message
+        except msgspec.DecodeError:
+            pass
+        # Rare: say what could not be parsed exactly as for a payload decoded on its own.
+        try:
+            payload = _PAYLOAD_DECODER.decode(frame).message
+        except msgspec.DecodeError:
+            payload = Raw(frame.encode() if isinstance(frame, str) else frame)
+        return self.decode_or_warn(payload)
 
     def decode_or_warn(self, data: bytes | str | Raw) -> T | None:
         try:

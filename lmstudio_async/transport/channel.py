@@ -1,10 +1,14 @@
 """One multiplexed channel: an async iterator of the typed packets the server sends on it.
 
-The connection's reader task only appends raw payloads to the channel's buffer;
-the consumer decodes them when it pulls, so routing stays cheap and a slow
-consumer never stalls other channels. Waiting is bounded by an idle timeout
-(the longest the server may stay silent), implemented with one timer handle per
-wait rather than a timeout context per message.
+The connection's reader task only appends what it received to the channel's
+buffer (usually the whole ``channelSend`` frame, of which it read just the
+channel id); the consumer decodes each frame once, when it pulls, so routing
+stays cheap and a slow consumer never stalls other channels.
+
+Waiting is bounded by an idle timeout (the longest the server may stay silent
+while the consumer waits). Rather than a timer per wait, each wait only moves
+the channel's deadline; one timer per channel checks it when due and re-arms
+itself while the consumer keeps receiving.
 """
 
 from __future__ import annotations
@@ -38,14 +42,17 @@ class Channel(Generic[T]):
     __slots__ = (
         "_buffer",
         "_cancel_sent",
+        "_deadline",
         "_decoder",
         "_ended",
         "_error",
         "_label",
+        "_loop",
         "_release",
         "_send",
         "_send_soon",
         "_timeout",
+        "_timer",
         "_waiter",
         "channel_id",
         "endpoint",
@@ -71,8 +78,12 @@ class Channel(Generic[T]):
         self._release = release
         self._decoder = decoder
         self._timeout = timeout
-        self._buffer: deque[Raw] = deque()
+        #: Whole frames (``str``) or, when the reader had to decode the envelope, payloads.
+        self._buffer: deque[str | Raw] = deque()
+        self._loop = asyncio.get_running_loop()
         self._waiter: asyncio.Future[None] | None = None
+        self._deadline = 0.0
+        self._timer: asyncio.TimerHandle | None = None
         self._ended = False
         self._error: BaseException | None = None
         self._cancel_sent = False
@@ -83,20 +94,23 @@ class Channel(Generic[T]):
 
     # --- called by the connection's reader task --------------------------------
 
-    def _feed(self, payload: Raw) -> None:
-        self._buffer.append(payload)
-        self._wake()
+    def _feed(self, item: str | Raw) -> None:
+        """A whole ``channelSend`` frame (``str``), or the ``message`` payload of one."""
+        self._buffer.append(item)
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
     def _end(self, error: BaseException | None = None) -> None:
         if not self._ended:
             self._ended = True
             self._error = error
-            self._wake()
-
-    def _wake(self) -> None:
-        waiter = self._waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
+            waiter = self._waiter
+            if waiter is not None and not waiter.done():
+                waiter.set_result(None)
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
 
     # --- consumer side ------------------------------------------------------------
 
@@ -110,63 +124,90 @@ class Channel(Generic[T]):
         """The server closed or failed the channel (buffered packets may remain)."""
         return self._ended
 
+    def take(self) -> list[T]:
+        """Every packet received so far, without waiting (``[]`` if none).
+
+        Raises the channel's error once the buffer is drained and the channel failed.
+        """
+        buffer = self._buffer
+        if not buffer:
+            if self._error is not None:
+                raise self._error
+            return []
+        decoder = self._decoder
+        decode_frame = decoder.decode_frame_or_warn
+        packets: list[T] = []
+        append = packets.append
+        while buffer:
+            item = buffer.popleft()
+            packet = decode_frame(item) if type(item) is str else decoder.decode_or_warn(item)
+            if packet is not None:
+                append(packet)
+        return packets
+
     async def receive(self) -> T | None:
         """The next packet, or ``None`` once the server has closed the channel."""
+        decoder = self._decoder
+        buffer = self._buffer
         while True:
-            buffer = self._buffer
             while buffer:
-                packet = self._decoder.decode_or_warn(buffer.popleft())
+                item = buffer.popleft()
+                if type(item) is str:
+                    packet = decoder.decode_frame_or_warn(item)
+                else:
+                    packet = decoder.decode_or_warn(item)
                 if packet is not None:
                     return packet
             if self._ended:
                 if self._error is not None:
                     raise self._error
                 return None
-            await self._wait()
+            await self.wait()
 
     async def receive_batch(self) -> list[T]:
         """Every packet already received (waiting for at least one); ``[]`` at the end.
 
         Lets a consumer in another thread take many packets per hand-over.
         """
-        decode = self._decoder.decode_or_warn
-        buffer = self._buffer
         while True:
-            packets: list[T] = []
-            while buffer:
-                packet = decode(buffer.popleft())
-                if packet is not None:
-                    packets.append(packet)
-            if packets:
+            packets = self.take()
+            if packets or self._ended:
                 return packets
-            if self._ended:
-                if self._error is not None:
-                    raise self._error
-                return []
-            await self._wait()
+            await self.wait()
 
-    async def _wait(self) -> None:
-        loop = asyncio.get_running_loop()
-        waiter: asyncio.Future[None] = loop.create_future()
+    async def wait(self) -> None:
+        """Wait until something arrives or the channel ends (returns at once if either
+        already happened); raises :class:`LMStudioTimeoutError` after ``timeout`` s of
+        silence."""
+        if self._buffer or self._ended:
+            return
+        waiter = self._loop.create_future()
         self._waiter = waiter
-        timer = None
-        if not math.isinf(self._timeout):
-            timer = loop.call_later(self._timeout, self._expire, waiter)
+        timeout = self._timeout
+        if timeout != math.inf:
+            self._deadline = self._loop.time() + timeout
+            if self._timer is None:
+                self._timer = self._loop.call_at(self._deadline, self._check_idle)
         try:
             await waiter
         finally:
             self._waiter = None
-            if timer is not None:
-                timer.cancel()
 
-    def _expire(self, waiter: asyncio.Future[None]) -> None:
-        if not waiter.done():
-            waiter.set_exception(
-                LMStudioTimeoutError(
-                    f"LM Studio sent nothing on the {self._label} stream for {self._timeout:g} s. "
-                    "The server may be overloaded or stuck; raise `timeout` if this is expected."
-                )
+    def _check_idle(self) -> None:
+        self._timer = None
+        waiter = self._waiter
+        if waiter is None or waiter.done() or self._ended:
+            return  # not waiting now: the next wait arms a timer again
+        # Timers may fire up to the clock's resolution early; a millisecond is plenty.
+        if self._loop.time() < self._deadline - 1e-3:
+            self._timer = self._loop.call_at(self._deadline, self._check_idle)
+            return
+        waiter.set_exception(
+            LMStudioTimeoutError(
+                f"LM Studio sent nothing on the {self._label} stream for {self._timeout:g} s. "
+                "The server may be overloaded or stuck; raise `timeout` if this is expected."
             )
+        )
 
     def __aiter__(self) -> Channel[T]:
         return self

@@ -56,6 +56,10 @@ _TEXT = aiohttp.WSMsgType.TEXT
 _MAX_MESSAGE_BYTES = 256 * 1024 * 1024
 # Protocol-level pings detect a peer that vanished without closing (e.g. after sleep).
 _HEARTBEAT_SECONDS = 30.0
+# LM Studio (and our server) write channelSend frames with these fields first. Frames
+# that start otherwise take the general path: a full envelope decode.
+_CHANNEL_SEND_PREFIX = '{"type":"channelSend","channelId":'
+_ID_START = len(_CHANNEL_SEND_PREFIX)
 # How long closing waits for frames already queued (such as cancels) to be sent.
 _FLUSH_SECONDS = 1.0
 
@@ -200,8 +204,18 @@ class NamespaceConnection:
             while True:
                 message = await ws.receive()
                 if message.type is _TEXT:
-                    envelope = decode(message.data)
-                    # channelSend is the hot path; test it first.
+                    data = message.data
+                    # The hot path: a channelSend in the usual field order. Read only its
+                    # channel id here; the channel decodes the whole frame once, typed.
+                    if data.startswith(_CHANNEL_SEND_PREFIX):
+                        end = data.find(",", _ID_START)
+                        digits = data[_ID_START:end]
+                        if digits.isdecimal():
+                            channel = channels.get(int(digits))
+                            if channel is not None:
+                                channel._feed(data)
+                            continue
+                    envelope = decode(data)
                     if type(envelope) is ChannelSend:
                         channel = channels.get(envelope.channel_id)
                         if channel is not None:

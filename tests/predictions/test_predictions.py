@@ -88,7 +88,7 @@ async def test_streamed_fragments_add_up_to_the_result(llm: AsyncLLM) -> None:
     stream = llm.respond_stream("Stream this, please")
     assert isinstance(stream, AsyncPredictionStream)
     fragments = [fragment async for fragment in stream]
-    result = await stream.result()
+    result = stream.result()
     assert "".join(f.content for f in fragments) == result.content
     assert sum(f.tokens_count for f in fragments) == result.stats.predicted_tokens_count
     assert all(f.reasoning_type == "none" for f in fragments)
@@ -100,8 +100,8 @@ async def test_every_way_of_consuming_a_stream_gives_the_same_result(llm: AsyncL
     direct = await llm.respond_stream(prompt).wait_for_result()
     awaited = await llm.respond_stream(prompt)  # as with the official SDK
     async with llm.respond_stream(prompt) as managed:
-        in_context = await managed.result()
-    assert direct.content == (await awaited.result()).content == in_context.content
+        in_context = await managed.wait_for_result()
+    assert direct.content == (await awaited.wait_for_result()).content == in_context.content
     assert (await llm.respond(prompt)).content == direct.content
 
 
@@ -131,7 +131,7 @@ async def test_cancel_stops_generation_and_keeps_the_text_so_far(
         seen.append(fragment.content)
         if len(seen) == 5:
             await stream.cancel()
-    result = await stream.result()
+    result = stream.result()
     assert result.stats.stop_reason == "userStopped"
     assert result.content == "".join(seen)
     assert (result.stats.predicted_tokens_count or 0) < 200
@@ -329,7 +329,7 @@ async def test_two_hundred_concurrent_streams_each_get_their_own_fragments(llm: 
     async def collect(prompt: str) -> tuple[str, str]:
         stream = llm.respond_stream(prompt)
         text = "".join([f.content async for f in stream])
-        return text, (await stream.result()).content
+        return text, stream.result().content
 
     together = await asyncio.gather(*(collect(p) for p in prompts))
     alone = [(await llm.respond(p)).content for p in prompts]

@@ -168,7 +168,7 @@ async def test_unloading_stops_a_running_prediction(client: AsyncClient) -> None
         if not unloaded:
             await llm.unload()
             unloaded = True
-    result = await stream.result()
+    result = stream.result()
     assert result.stats.stop_reason == "modelUnloaded"
     # Unloading stopped the generation (a few tokens in flight), not waited for its end.
     assert (result.stats.predicted_tokens_count or 0) < 20

@@ -68,7 +68,7 @@ async def test_streamed_fragments_add_up_to_the_reply(client: AsyncClient) -> No
     llm = await _llm(client)
     stream = llm.respond_stream(STORY, config={**GREEDY, "maxTokens": 20})
     fragments = [fragment async for fragment in stream]
-    result = await stream.result()
+    result = stream.result()
     assert len(fragments) > 1
     assert "".join(fragment.content for fragment in fragments) == result.content
     assert sum(fragment.tokens_count for fragment in fragments) == 20
@@ -109,7 +109,7 @@ async def test_cancelling_stops_generation_within_a_few_tokens(client: AsyncClie
         seen += 1
         if seen == 3:
             await stream.cancel()
-    result = await stream.result()
+    result = stream.result()
     assert result.stats.stop_reason == "userStopped"
     # Tokens already in flight when the cancel arrived may still count; not many. The stats
     # come once generation has stopped, so the count also shows the instance is free again.

@@ -35,7 +35,7 @@ async def test_predictions_beyond_the_limit_wait_and_all_complete() -> None:
         streams = [llm.respond_stream(f"question {i}") for i in range(5)]
         for stream in streams:
             await stream.start()
-        results = asyncio.gather(*(stream.result() for stream in streams))
+        results = asyncio.gather(*(stream.wait_for_result() for stream in streams))
         for _ in range(400):  # a safety net; the queue forms as soon as the requests land
             if await _queued(llm) == 3:
                 break

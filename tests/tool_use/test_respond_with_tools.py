@@ -79,7 +79,7 @@ async def test_respond_stream_with_tools_streams_text_and_collects_calls(llm: As
 
     stream = llm.respond_stream("clock please", tools=[clock])
     fragments = [fragment async for fragment in stream]
-    result = await stream.result()
+    result = stream.result()
     assert fragments == []
     assert [r.name for r in result.tool_call_requests] == ["clock"]
     # Without tools named, the model answers in prose and requests nothing.

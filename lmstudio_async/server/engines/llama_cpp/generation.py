@@ -27,30 +27,15 @@ from ..handoff import TextHandoff
 from ..stopping import StopStringFilter
 from .sampling import Sampling
 
-__all__ = ["GenerationJob"]
+__all__ = ["GenerationJob", "WorkerJob"]
 
 _PIECE_BUFFER = 64
 
 
-class GenerationJob:
-    def __init__(
-        self,
-        llama: Any,
-        prompt_tokens: list[int],
-        sampling: Sampling,
-        *,
-        context_length: int,
-        max_tokens: int | None,
-        stop_strings: tuple[str, ...],
-        grammar: Any = None,
-    ) -> None:
-        self._llama = llama
-        self._prompt = prompt_tokens
-        self._sampling = sampling
-        self._context_length = context_length
-        self._max_tokens = max_tokens
-        self._stop_strings = stop_strings
-        self._grammar = grammar
+class WorkerJob:
+    """What every job of a model's worker thread shares: a stop flag and an outcome."""
+
+    def __init__(self) -> None:
         self._stop_requested = False
         self._stopped_outcome: PredictionOutcome | None = None
         #: Tokens generated so far (read from the event loop while the job runs).
@@ -71,6 +56,31 @@ class GenerationJob:
             handoff.finish(exc)
         else:
             handoff.finish()
+
+    def _generate(self, handoff: TextHandoff) -> PredictionOutcome | None:
+        raise NotImplementedError
+
+
+class GenerationJob(WorkerJob):
+    def __init__(
+        self,
+        llama: Any,
+        prompt_tokens: list[int],
+        sampling: Sampling,
+        *,
+        context_length: int,
+        max_tokens: int | None,
+        stop_strings: tuple[str, ...],
+        grammar: Any = None,
+    ) -> None:
+        super().__init__()
+        self._llama = llama
+        self._prompt = prompt_tokens
+        self._sampling = sampling
+        self._context_length = context_length
+        self._max_tokens = max_tokens
+        self._stop_strings = stop_strings
+        self._grammar = grammar
 
     def _tokens(self) -> Any:
         llama = self._llama

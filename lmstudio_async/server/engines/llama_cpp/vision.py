@@ -30,6 +30,7 @@ from ..base import PredictionOutcome
 from ..handoff import TextHandoff
 from ..prediction_settings import PredictionSettings
 from ..vision import AttachedImage
+from .generation import WorkerJob
 from .sampling import Sampling
 
 __all__ = ["VisionJob", "attach_projector", "chat_messages"]
@@ -75,7 +76,7 @@ def chat_messages(
     return messages
 
 
-class VisionJob:
+class VisionJob(WorkerJob):
     """One chat completion with images, run in the model's worker thread."""
 
     def __init__(
@@ -85,28 +86,13 @@ class VisionJob:
         sampling: Sampling,
         settings: PredictionSettings,
     ) -> None:
+        super().__init__()
         self._llama = llama
         self._messages = messages
         self._sampling = sampling
         self._settings = settings
-        self._stop_requested = False
-        self._stopped_outcome: PredictionOutcome | None = None
-        self.predicted_tokens = 0
-        self.outcome: PredictionOutcome | None = None
 
-    def stop(self, outcome: PredictionOutcome | None = None) -> None:
-        self._stopped_outcome = outcome
-        self._stop_requested = True
-
-    def run(self, handoff: TextHandoff) -> None:
-        try:
-            self.outcome = self._complete(handoff)
-        except Exception as exc:
-            handoff.finish(exc)
-        else:
-            handoff.finish()
-
-    def _complete(self, handoff: TextHandoff) -> PredictionOutcome | None:
+    def _generate(self, handoff: TextHandoff) -> PredictionOutcome | None:
         if self._stop_requested:
             return self._stopped_outcome
         sampling = self._sampling

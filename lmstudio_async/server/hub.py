@@ -24,9 +24,10 @@ from pathlib import Path
 
 import msgspec
 
-from ..protocol import LlmInfo, ModelInfo, Quantization
+from ..protocol import LlmInfo, ModelInfo
 from .config import ServerConfig
 from .engines import Engine
+from .engines.catalog import simulated_llm_info
 from .engines.gguf.catalog import bundled_model_file
 from .engines.gguf.info import GgufError, read_gguf_header
 from .engines.gguf.models import (
@@ -177,21 +178,17 @@ def _simulated(
     vision: bool = False,
 ) -> HubFile:
     path = f"{publisher_repository}/{file_name}"
-    info = LlmInfo(
-        model_key=key,
-        format="gguf",
-        display_name=display_name,
-        path=path,
-        size_bytes=size_bytes,
-        params_string=params,
-        architecture=architecture,
-        max_context_length=context,
-        quantization=Quantization(name=quantization[0], bits=quantization[1]),
+    info = simulated_llm_info(
+        key,
+        display_name,
+        path,
+        size_bytes,
+        params,
+        architecture,
+        context,
+        quantization,
         vision=vision,
-        trained_for_tool_use=not vision,
-        publisher=publisher_repository.split("/", 1)[0],
-        indexed_model_identifier=path,
-        device_identifier=None,
+        tool_use=not vision,
     )
     return HubFile(path=path, info=info)
 

@@ -68,6 +68,36 @@ def _llm(
     vision: bool = False,
     tool_use: bool = True,
 ) -> CatalogEntry:
+    return CatalogEntry(
+        simulated_llm_info(
+            key,
+            display_name,
+            path,
+            size_bytes,
+            params,
+            architecture,
+            max_context,
+            quantization,
+            vision=vision,
+            tool_use=tool_use,
+        )
+    )
+
+
+def simulated_llm_info(
+    key: str,
+    display_name: str,
+    path: str,
+    size_bytes: int,
+    params: str,
+    architecture: str,
+    max_context: int,
+    quantization: tuple[str, int],
+    *,
+    vision: bool = False,
+    tool_use: bool = True,
+) -> LlmInfo:
+    """The info of a GGUF LLM that exists only in the simulation (scripted catalog, hub)."""
     info = LlmInfo(
         model_key=key,
         format="gguf",
@@ -81,7 +111,9 @@ def _llm(
         vision=vision,
         trained_for_tool_use=tool_use,
     )
-    return CatalogEntry(_complete(info))
+    completed = _complete(info)
+    assert isinstance(completed, LlmInfo)
+    return completed
 
 
 BUILTIN_CATALOG: tuple[CatalogEntry, ...] = (

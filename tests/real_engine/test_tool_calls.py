@@ -45,9 +45,7 @@ def add(a: int, b: int) -> int:
 
 @pytest.fixture(scope="module")
 def tool_server() -> Iterator[ServerProcess]:
-    with ServerProcess(
-        "--engine", "llama-cpp", "--tool-choice", "required", startup_timeout=60
-    ) as server:
+    with ServerProcess("--engine", "llama-cpp", "--tool-choice", "required") as server:
         yield server
 
 

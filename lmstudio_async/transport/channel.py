@@ -1,9 +1,9 @@
 """One multiplexed channel: an async iterator of the typed packets the server sends on it.
 
-The connection's reader task only appends what it received to the channel's
-buffer (usually the whole ``channelSend`` frame, of which it read just the
-channel id); the consumer decodes each frame once, when it pulls, so routing
-stays cheap and a slow consumer never stalls other channels.
+The connection's reader task only appends each whole ``channelSend`` frame to
+the channel's buffer (it read just the channel id); the consumer takes the
+buffer as a whole and decodes each frame once, when it pulls, so routing stays
+cheap and a slow consumer never stalls other channels.
 
 Waiting is bounded by an idle timeout (the longest the server may stay silent
 while the consumer waits). Rather than a timer per wait, each wait only moves
@@ -21,7 +21,7 @@ from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
 from ..errors import LMStudioTimeoutError, LMStudioWebsocketError
-from ..protocol import CancelPacket, ChannelSend, LenientDecoder, Raw, to_raw
+from ..protocol import CancelPacket, ChannelSend, LenientDecoder, to_raw
 
 __all__ = ["Channel"]
 
@@ -48,6 +48,7 @@ class Channel(Generic[T]):
         "_error",
         "_label",
         "_loop",
+        "_pending",
         "_release",
         "_send",
         "_send_soon",
@@ -78,8 +79,10 @@ class Channel(Generic[T]):
         self._release = release
         self._decoder = decoder
         self._timeout = timeout
-        #: Whole frames (``str``) or, when the reader had to decode the envelope, payloads.
-        self._buffer: deque[str | Raw] = deque()
+        #: Whole ``channelSend`` frames, not decoded yet (the reader appends, ``take`` swaps).
+        self._buffer: list[str] = []
+        #: Packets decoded but not handed out yet (``receive`` gives one at a time).
+        self._pending: deque[T] = deque()
         self._loop = asyncio.get_running_loop()
         self._waiter: asyncio.Future[None] | None = None
         self._deadline = 0.0
@@ -94,10 +97,14 @@ class Channel(Generic[T]):
 
     # --- called by the connection's reader task --------------------------------
 
-    def _feed(self, item: str | Raw) -> None:
-        """A whole ``channelSend`` frame (``str``), or the ``message`` payload of one."""
-        self._buffer.append(item)
-        waiter = self._waiter
+    def _feed(self, frame: str) -> None:
+        """A whole ``channelSend`` frame. (The reader inlines this on its hot path.)"""
+        self._buffer.append(frame)
+        if self._waiter is not None:
+            self._wake()
+
+    def _wake(self) -> None:
+        waiter, self._waiter = self._waiter, None
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
 
@@ -105,9 +112,7 @@ class Channel(Generic[T]):
         if not self._ended:
             self._ended = True
             self._error = error
-            waiter = self._waiter
-            if waiter is not None and not waiter.done():
-                waiter.set_result(None)
+            self._wake()
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
@@ -129,35 +134,31 @@ class Channel(Generic[T]):
 
         Raises the channel's error once the buffer is drained and the channel failed.
         """
-        buffer = self._buffer
-        if not buffer:
-            if self._error is not None:
-                raise self._error
-            return []
-        decoder = self._decoder
-        decode_frame = decoder.decode_frame_or_warn
-        packets: list[T] = []
-        append = packets.append
-        while buffer:
-            item = buffer.popleft()
-            packet = decode_frame(item) if type(item) is str else decoder.decode_or_warn(item)
-            if packet is not None:
-                append(packet)
-        return packets
+        frames = self._buffer
+        if frames:
+            self._buffer = []
+            packets = self._decoder.decode_frames(frames)
+            if self._pending:
+                packets[:0] = self._pending
+                self._pending.clear()
+            return packets
+        if self._pending:
+            packets = list(self._pending)
+            self._pending.clear()
+            return packets
+        if self._error is not None:
+            raise self._error
+        return []
 
     async def receive(self) -> T | None:
         """The next packet, or ``None`` once the server has closed the channel."""
-        decoder = self._decoder
-        buffer = self._buffer
+        pending = self._pending
         while True:
-            while buffer:
-                item = buffer.popleft()
-                if type(item) is str:
-                    packet = decoder.decode_frame_or_warn(item)
-                else:
-                    packet = decoder.decode_or_warn(item)
-                if packet is not None:
-                    return packet
+            if pending:
+                return pending.popleft()
+            if self._buffer:
+                pending.extend(self.take())
+                continue
             if self._ended:
                 if self._error is not None:
                     raise self._error
@@ -179,7 +180,7 @@ class Channel(Generic[T]):
         """Wait until something arrives or the channel ends (returns at once if either
         already happened); raises :class:`LMStudioTimeoutError` after ``timeout`` s of
         silence."""
-        if self._buffer or self._ended:
+        if self._buffer or self._pending or self._ended:
             return
         waiter = self._loop.create_future()
         self._waiter = waiter
@@ -191,7 +192,7 @@ class Channel(Generic[T]):
         try:
             await waiter
         finally:
-            self._waiter = None
+            self._waiter = None  # woken, timed out, or cancelled
 
     def _check_idle(self) -> None:
         self._timer = None
@@ -249,4 +250,5 @@ class Channel(Generic[T]):
         """Stop routing packets to this channel and free its id."""
         self._release(self.channel_id)
         self._end()
-        self._buffer.clear()
+        self._buffer = []
+        self._pending.clear()

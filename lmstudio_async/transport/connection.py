@@ -83,6 +83,8 @@ class NamespaceConnection:
         self._reader: asyncio.Task[None] | None = None
         self._calls: dict[int, tuple[asyncio.Future[Raw], str]] = {}
         self._channels: dict[int, Channel[Any]] = {}
+        #: The same channels keyed by their id as written in frames, for the reader's hot path.
+        self._routes: dict[str, Channel[Any]] = {}
         self._next_call_id = 1
         self._next_channel_id = 1
         self._closed = False
@@ -200,26 +202,26 @@ class NamespaceConnection:
         reason = "the server closed the connection"
         try:
             decode = SERVER_MESSAGE_DECODER.decode_or_warn
-            channels = self._channels
+            routes = self._routes
             while True:
                 message = await ws.receive()
                 if message.type is _TEXT:
                     data = message.data
-                    # The hot path: a channelSend in the usual field order. Read only its
-                    # channel id here; the channel decodes the whole frame once, typed.
+                    # The hot path: a channelSend in the usual field order, routed by the
+                    # text of its channel id; the channel decodes the whole frame once, typed.
                     if data.startswith(_CHANNEL_SEND_PREFIX):
-                        end = data.find(",", _ID_START)
-                        digits = data[_ID_START:end]
-                        if digits.isdecimal():
-                            channel = channels.get(int(digits))
-                            if channel is not None:
-                                channel._feed(data)
+                        channel = routes.get(data[_ID_START : data.find(",", _ID_START)])
+                        if channel is not None:
+                            channel._buffer.append(data)
+                            if channel._waiter is not None:
+                                channel._wake()
                             continue
                     envelope = decode(data)
                     if type(envelope) is ChannelSend:
-                        channel = channels.get(envelope.channel_id)
+                        # Fields in another order (the frame is still a whole channelSend).
+                        channel = self._channels.get(envelope.channel_id)
                         if channel is not None:
-                            channel._feed(envelope.message)
+                            channel._feed(data)
                     elif envelope is not None:
                         self._route(envelope)
                 elif (
@@ -261,11 +263,11 @@ class NamespaceConnection:
                 prefix = f"{self.namespace}/{endpoint}"
                 future.set_exception(LMStudioServerError.from_wire(prefix, envelope.error))
         elif isinstance(envelope, ChannelClose):
-            channel = self._channels.pop(envelope.channel_id, None)
+            channel = self._forget_channel(envelope.channel_id)
             if channel is not None:
                 channel._end()
         elif isinstance(envelope, ChannelError):
-            channel = self._channels.pop(envelope.channel_id, None)
+            channel = self._forget_channel(envelope.channel_id)
             if channel is not None:
                 channel._end(LMStudioServerError.from_wire(channel.label, envelope.error))
         elif isinstance(envelope, CommunicationWarning):
@@ -290,6 +292,7 @@ class NamespaceConnection:
             if not future.done():
                 future.set_exception(error)
         channels, self._channels = self._channels, {}
+        self._routes.clear()  # in place: the reader holds this dict
         for channel in channels.values():
             channel._end(error)
 
@@ -376,6 +379,7 @@ class NamespaceConnection:
             release=self._release_channel,
         )
         self._channels[channel_id] = channel
+        self._routes[str(channel_id)] = channel
         try:
             await self._send(
                 ChannelCreate(
@@ -385,12 +389,16 @@ class NamespaceConnection:
                 )
             )
         except BaseException:
-            self._channels.pop(channel_id, None)
+            self._forget_channel(channel_id)
             raise
         return channel
 
     def _release_channel(self, channel_id: int) -> None:
-        self._channels.pop(channel_id, None)
+        self._forget_channel(channel_id)
+
+    def _forget_channel(self, channel_id: int) -> Channel[Any] | None:
+        self._routes.pop(str(channel_id), None)
+        return self._channels.pop(channel_id, None)
 
     @property
     def pending_calls(self) -> int:

@@ -38,6 +38,7 @@ from .protocol import (
     FilePart,
     FragmentPacket,
     FunctionToolCallRequest,
+    KVConfig,
     LlmInstanceInfo,
     LlmPredictionFragment,
     LlmPredictionStats,
@@ -79,8 +80,10 @@ class PredictionResult:
     content: str
     stats: LlmPredictionStats
     model_info: LlmInstanceInfo
-    load_config: LlmLoadModelConfig
-    prediction_config: LlmPredictionConfig
+    #: The configs as the server reported them (wire form); read them as
+    #: :attr:`load_config` and :attr:`prediction_config`, converted on first access.
+    _load_kv: KVConfig = field(repr=False)
+    _prediction_kv: KVConfig = field(repr=False)
     #: Whether structured output was requested (then see :attr:`parsed`).
     structured: bool = False
     #: The tool calls the model requested (when tools were offered), in order, unexecuted.
@@ -89,6 +92,24 @@ class PredictionResult:
     tool_call_errors: list[str] = field(default_factory=list)
     _schema: ResponseSchema | None = field(default=None, repr=False, compare=False)
     _parsed: Any = field(default=_UNPARSED, repr=False, compare=False)
+    _load_config: LlmLoadModelConfig | None = field(default=None, repr=False, compare=False)
+    _prediction_config: LlmPredictionConfig | None = field(default=None, repr=False, compare=False)
+
+    # Converted lazily: most callers never look, and converting both took a tenth of a
+    # short prediction's client CPU when thousands run at once.
+    @property
+    def load_config(self) -> LlmLoadModelConfig:
+        """The model's load config, as the server reported it."""
+        if self._load_config is None:
+            self._load_config = LLM_LOAD_CONFIG.from_kv_config(self._load_kv)
+        return self._load_config
+
+    @property
+    def prediction_config(self) -> LlmPredictionConfig:
+        """The prediction config the server applied."""
+        if self._prediction_config is None:
+            self._prediction_config = LLM_PREDICTION_CONFIG.from_kv_config(self._prediction_kv)
+        return self._prediction_config
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(content={self.content!r})"
@@ -333,10 +354,13 @@ class AsyncPredictionStream:
             assert channel is not None
             parts = self._parts
             while True:
-                fragments: list[LlmPredictionFragment] = []
                 packets = channel.take()
-                if not packets and channel.ended:
-                    await self._handle(None)  # ended without a result: raises
+                if not packets:
+                    if channel.ended:
+                        await self._handle(None)  # ended without a result: raises
+                    await channel.wait()
+                    continue
+                fragments: list[LlmPredictionFragment] = []
                 plain = self._plain_fragments
                 for packet in packets:
                     if plain and type(packet) is FragmentPacket:
@@ -408,8 +432,8 @@ class AsyncPredictionStream:
             content=content,
             stats=success.stats,
             model_info=success.model_info,
-            load_config=LLM_LOAD_CONFIG.from_kv_config(success.load_model_config),
-            prediction_config=LLM_PREDICTION_CONFIG.from_kv_config(success.prediction_config),
+            _load_kv=success.load_model_config,
+            _prediction_kv=success.prediction_config,
             structured=self._schema is not None,
             tool_call_requests=self._tool_calls.requests,
             tool_call_errors=self._tool_calls.errors,

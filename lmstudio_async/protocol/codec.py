@@ -9,8 +9,8 @@ instead of tearing down the connection.
 from __future__ import annotations
 
 import warnings
-from functools import cache
 from collections.abc import Callable
+from functools import cache
 from typing import Any, Generic, TypeVar
 
 import msgspec

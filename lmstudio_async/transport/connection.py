@@ -44,6 +44,7 @@ from ..protocol import (
 from .channel import Channel
 from .credentials import Credentials
 from .hosts import LOCAL_SERVER_HINT, ApiHost
+from .wakes import WakeBatcher
 
 __all__ = ["NamespaceConnection"]
 
@@ -90,6 +91,7 @@ class NamespaceConnection:
         self._closed = False
         self._failure: LMStudioWebsocketError | None = None
         self._background: set[asyncio.Task[None]] = set()
+        self._wakes: WakeBatcher | None = None
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else "open"
@@ -135,8 +137,10 @@ class NamespaceConnection:
             await ws.close()
             raise
         self._ws = ws
+        self._wakes = wakes = WakeBatcher(asyncio.get_running_loop())
         self._reader = asyncio.get_running_loop().create_task(
-            self._read_forever(ws), name=f"lmstudio-async reader {self.api_host}/{self.namespace}"
+            self._read_forever(ws, wakes),
+            name=f"lmstudio-async reader {self.api_host}/{self.namespace}",
         )
 
     async def _authenticate(
@@ -198,7 +202,9 @@ class NamespaceConnection:
 
     # --- reading ------------------------------------------------------------------
 
-    async def _read_forever(self, ws: aiohttp.ClientWebSocketResponse[bool]) -> None:
+    async def _read_forever(
+        self, ws: aiohttp.ClientWebSocketResponse[bool], wakes: WakeBatcher
+    ) -> None:
         reason = "the server closed the connection"
         try:
             decode = SERVER_MESSAGE_DECODER.decode_or_warn
@@ -213,8 +219,11 @@ class NamespaceConnection:
                         channel = routes.get(data[_ID_START : data.find(",", _ID_START)])
                         if channel is not None:
                             channel._buffer.append(data)
-                            if channel._waiter is not None:
-                                channel._wake()
+                            wakes.received += 1
+                            waiter = channel._waiter
+                            if waiter is not None:  # its consumer waits: wake it after the burst
+                                channel._waiter = None
+                                wakes.add(waiter)
                             continue
                     envelope = decode(data)
                     if type(envelope) is ChannelSend:
@@ -295,6 +304,8 @@ class NamespaceConnection:
         self._routes.clear()  # in place: the reader holds this dict
         for channel in channels.values():
             channel._end(error)
+        if self._wakes is not None:
+            self._wakes.flush()
 
     # --- sending ------------------------------------------------------------------
 

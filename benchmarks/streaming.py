@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ PROMPT = "Write a very long story."
 
 OURS = "lmstudio-async (AsyncClient)"
 OURS_SYNC = "lmstudio-async (Client, sync)"
+OURS_ONE_AT_A_TIME = "lmstudio-async (AsyncClient), the same streams one at a time"
 OFFICIAL = "official lmstudio 1.5.0 (AsyncClient)"
 OFFICIAL_SYNC = "official lmstudio 1.5.0 (Client, sync)"
 RAW = "bare aiohttp + msgspec loop"
@@ -94,17 +96,36 @@ class Runner:
         raise NotImplementedError
 
 
+class LoopThread:
+    """An event loop running in its own thread for the whole benchmark, so that an async
+    client keeps answering the server's heartbeats while other clients take their turn
+    (a loop left idle for a minute gets its sockets closed by the server)."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self._thread.start()
+
+    def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result()
+
+    def close(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join()
+        self.loop.close()
+
+
 class _AsyncRunner(Runner):
     def __init__(self, api_host: str = "") -> None:
-        self.loop = asyncio.new_event_loop()
+        self.loop_thread = LoopThread()
         self.stack = contextlib.AsyncExitStack()
 
     def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
-        return self.loop.run_until_complete(coroutine)
+        return self.loop_thread.run(coroutine)
 
     def close(self) -> None:
         self.run(self.stack.aclose())
-        self.loop.close()
+        self.loop_thread.close()
 
 
 class Ours(_AsyncRunner):
@@ -122,6 +143,22 @@ class Ours(_AsyncRunner):
             )
 
         return _timed(lambda: self.run(many()))
+
+
+class OursOneAtATime(Ours):
+    """The same streams as :class:`Ours`, run one after another: the baseline that tells
+    what running them concurrently costs per fragment (the work per stream is the same)."""
+
+    name = OURS_ONE_AT_A_TIME
+
+    def stream(self, streams: int, prompt: str) -> Run:
+        async def each() -> tuple[int, int, str]:
+            total = 0
+            for _ in range(streams):
+                total += await _count(aiter(self.llm.respond_stream(prompt)))
+            return total, 0, ""
+
+        return _timed(lambda: self.run(each()))
 
 
 class Official(_AsyncRunner):
@@ -184,7 +221,7 @@ class OfficialSync(_SyncRunner):
 
 
 ALL: tuple[type[Runner], ...] = (Ours, OursSync, Official, OfficialSync, Raw)
-CONCURRENT: tuple[type[Runner], ...] = (Ours, Official, Raw)
+CONCURRENT: tuple[type[Runner], ...] = (Ours, OursOneAtATime, Official, Raw)
 
 
 def interleave(

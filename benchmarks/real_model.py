@@ -8,6 +8,7 @@ is llama-cpp-python's own streaming completion in this process.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import time
 from collections.abc import Callable
@@ -17,8 +18,6 @@ from typing import Any
 import lmstudio_sync
 from lmstudio_async import AsyncClient
 from lmstudio_async.server.engines.gguf.catalog import bundled_model_file
-
-from .streaming import LoopThread
 
 MODEL = "smollm2-135m-instruct"
 PROMPT = "Write a long, detailed story about a lighthouse keeper and the sea.\n\n"
@@ -50,15 +49,15 @@ Runner = Callable[[], int]  # one generation; returns its token count
 
 
 def _async_runner(api_host: str, stack: contextlib.ExitStack) -> Runner:
-    # One loop for the whole benchmark, in its own thread, so the client stays connected.
-    loop = LoopThread()
+    # One loop for the whole benchmark (run rounds on it), so the client stays connected.
+    loop = asyncio.new_event_loop()
     stack.callback(loop.close)
     client = AsyncClient(api_host)
-    stack.callback(lambda: loop.run(client.aclose()))
-    llm = loop.run(client.llm.model(MODEL, config={"contextLength": 2048}))
+    stack.callback(lambda: loop.run_until_complete(client.aclose()))
+    llm = loop.run_until_complete(client.llm.model(MODEL, config={"contextLength": 2048}))
 
     def once() -> int:
-        result = loop.run(llm.complete(PROMPT, config=CONFIG))
+        result = loop.run_until_complete(llm.complete(PROMPT, config=CONFIG))
         return result.stats.predicted_tokens_count or 0
 
     return once

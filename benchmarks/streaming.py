@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import threading
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass
@@ -96,36 +95,21 @@ class Runner:
         raise NotImplementedError
 
 
-class LoopThread:
-    """An event loop running in its own thread for the whole benchmark, so that an async
-    client keeps answering the server's heartbeats while other clients take their turn
-    (a loop left idle for a minute gets its sockets closed by the server)."""
-
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self._thread.start()
-
-    def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
-        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result()
-
-    def close(self) -> None:
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self._thread.join()
-        self.loop.close()
-
-
 class _AsyncRunner(Runner):
+    # Every async client's loop runs in this (the main) thread, one client at a time, as
+    # most programs run theirs. With a thread per client instead, RPC latencies came out
+    # bimodal (about 70 or 130 us for the same client) depending on where the scheduler
+    # put each thread, which made the comparison a lottery.
     def __init__(self, api_host: str = "") -> None:
-        self.loop_thread = LoopThread()
+        self.loop = asyncio.new_event_loop()
         self.stack = contextlib.AsyncExitStack()
 
     def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
-        return self.loop_thread.run(coroutine)
+        return self.loop.run_until_complete(coroutine)
 
     def close(self) -> None:
         self.run(self.stack.aclose())
-        self.loop_thread.close()
+        self.loop.close()
 
 
 class Ours(_AsyncRunner):

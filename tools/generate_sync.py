@@ -6,7 +6,7 @@ when the generated files are stale, without writing anything.
 Every public ``Async*`` class exported by ``lmstudio_async`` gets a twin with
 the ``Async`` prefix dropped, in a module of the same name under
 ``lmstudio_sync``. Twins wrap their async object and run its coroutines on the
-client's event loop thread (see ``lmstudio_sync/_runtime.py``):
+client's event loop (see ``lmstudio_sync/_portal.py``):
 
 * coroutine methods become blocking methods with the same name, parameters,
   defaults, annotations, overloads and docstring;

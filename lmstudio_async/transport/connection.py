@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import weakref
 from typing import Any, TypeVar
 
 import aiohttp
@@ -46,7 +47,7 @@ from .credentials import Credentials
 from .hosts import LOCAL_SERVER_HINT, ApiHost
 from .wakes import WakeBatcher
 
-__all__ = ["NamespaceConnection"]
+__all__ = ["NamespaceConnection", "is_reader_task"]
 
 logger = logging.getLogger("lmstudio_async.transport")
 
@@ -63,6 +64,15 @@ _CHANNEL_SEND_PREFIX = '{"type":"channelSend","channelId":'
 _ID_START = len(_CHANNEL_SEND_PREFIX)
 # How long closing waits for frames already queued (such as cancels) to be sent.
 _FLUSH_SECONDS = 1.0
+
+
+_readers: weakref.WeakSet[asyncio.Task[None]] = weakref.WeakSet()
+
+
+def is_reader_task(task: asyncio.Task[Any]) -> bool:
+    """Whether ``task`` is a connection's reader: it runs for as long as its socket is
+    open, so whoever runs a loop for "tasks still pending" must not wait for it."""
+    return task in _readers
 
 
 class NamespaceConnection:
@@ -142,6 +152,7 @@ class NamespaceConnection:
             self._read_forever(ws, wakes),
             name=f"lmstudio-async reader {self.api_host}/{self.namespace}",
         )
+        _readers.add(self._reader)
 
     async def _authenticate(
         self, ws: aiohttp.ClientWebSocketResponse[bool], timeout: float

@@ -220,22 +220,37 @@ class NamespaceConnection:
         try:
             decode = SERVER_MESSAGE_DECODER.decode_or_warn
             routes = self._routes
+            # The channel of the last run of frames for one channel, and their common start
+            # (up to the comma after the id): a stream's frames then cost one prefix test.
+            same_start = "\0"
+            same_channel: Channel[Any] | None = None
+            previous: Channel[Any] | None = None
             while True:
                 message = await ws.receive()
                 if message.type is _TEXT:
                     data = message.data
                     # The hot path: a channelSend in the usual field order, routed by the
                     # text of its channel id; the channel decodes the whole frame once, typed.
-                    if data.startswith(_CHANNEL_SEND_PREFIX):
-                        channel = routes.get(data[_ID_START : data.find(",", _ID_START)])
-                        if channel is not None:
-                            channel._buffer.append(data)
-                            wakes.received += 1
-                            waiter = channel._waiter
-                            if waiter is not None:  # its consumer waits: wake it after the burst
-                                channel._waiter = None
-                                wakes.add(waiter)
-                            continue
+                    channel = None
+                    if data.startswith(same_start):
+                        channel = same_channel
+                        if channel is not None and channel._ended:  # closed: route afresh
+                            channel = same_channel = None
+                            same_start = "\0"
+                    if channel is None and data.startswith(_CHANNEL_SEND_PREFIX):
+                        end = data.find(",", _ID_START)
+                        channel = routes.get(data[_ID_START:end])
+                        if channel is not None and channel is previous:
+                            same_start, same_channel = data[: end + 1], channel
+                        previous = channel
+                    if channel is not None:
+                        buffer = channel._buffer
+                        buffer.append(data)
+                        waiter = channel._waiter
+                        if waiter is not None:  # its consumer waits: wake it after the burst
+                            channel._waiter = None
+                            wakes.add(waiter, buffer)
+                        continue
                     envelope = decode(data)
                     if type(envelope) is ChannelSend:
                         # Fields in another order (the frame is still a whole channelSend).

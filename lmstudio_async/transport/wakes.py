@@ -16,14 +16,19 @@ then whatever was scheduled during the iteration. Step one is a timer, so it
 runs after the read of its iteration; it schedules step two with ``call_soon``,
 which runs in the next iteration after the reader has handled that read. If
 the reader took no frame in between, the burst is over and step two wakes
-everyone. On a quiet socket that is two idle iterations (microseconds). With
-another event loop that orders callbacks differently, step two may run before
-the reader: consumers are then simply woken sooner, as without batching.
+everyone. "Took a frame" is read off the buffer of the first channel that was
+held back (its consumer is not running, so only the reader changes it): free
+for the reader, and on a socket shared by many streams, frames for one of them
+keep coming exactly while the burst lasts. On a quiet socket all this takes two
+idle iterations (microseconds). With another event loop that orders callbacks
+differently, step two may run before the reader: consumers are then simply woken
+sooner, as without batching.
 """
 
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 __all__ = ["MAX_WAKE_DELAY", "WakeBatcher"]
 
@@ -36,36 +41,40 @@ MAX_WAKE_DELAY = 0.01
 class WakeBatcher:
     """Collects waiting consumers' futures and resolves them when a burst of frames ends."""
 
-    __slots__ = ("_deadline", "_handle", "_loop", "_seen", "_waiters", "received")
+    __slots__ = ("_deadline", "_handle", "_loop", "_probe", "_seen", "_waiters")
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
         self._waiters: list[asyncio.Future[None]] = []
         self._handle: asyncio.Handle | None = None
         self._deadline = 0.0
+        #: The frame buffer of the first channel held back in this burst, and its length
+        #: when last looked at: whether it grew tells whether frames are still coming.
+        self._probe: list[Any] = []
         self._seen = 0
-        #: Frames the reader has taken so far; it counts them, the batcher compares.
-        self.received = 0
 
-    def add(self, waiter: asyncio.Future[None]) -> None:
-        """Resolve ``waiter`` at the end of the current burst."""
+    def add(self, waiter: asyncio.Future[None], buffer: list[Any]) -> None:
+        """Resolve ``waiter`` at the end of the current burst; ``buffer`` is the frame
+        buffer of the waiting channel (which only the reader appends to meanwhile)."""
         self._waiters.append(waiter)
         if self._handle is None:
             loop = self._loop
             now = loop.time()
             self._deadline = now + MAX_WAKE_DELAY
+            self._probe = buffer
             self._handle = loop.call_at(now, self._after_reads)
 
     def _after_reads(self) -> None:
-        self._seen = self.received
+        self._seen = len(self._probe)
         self._handle = self._loop.call_soon(self._after_reader)
 
     def _after_reader(self) -> None:
         loop = self._loop
-        if self.received != self._seen and loop.time() < self._deadline:
+        if len(self._probe) != self._seen and loop.time() < self._deadline:
             self._handle = loop.call_at(loop.time(), self._after_reads)
         else:
             self._handle = None
+            self._probe = []
             self._resolve()
 
     def flush(self) -> None:
@@ -73,6 +82,7 @@ class WakeBatcher:
         if self._handle is not None:
             self._handle.cancel()
             self._handle = None
+        self._probe = []
         self._resolve()
 
     def _resolve(self) -> None:

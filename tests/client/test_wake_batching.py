@@ -35,7 +35,7 @@ async def iterations_until(future: asyncio.Future[None], limit: int = 1000) -> i
 async def test_on_a_quiet_socket_a_waiter_wakes_within_a_few_iterations() -> None:
     batcher = WakeBatcher(asyncio.get_running_loop())
     waiter = asyncio.get_running_loop().create_future()
-    batcher.add(waiter)
+    batcher.add(waiter, [])
     assert not waiter.done()  # never synchronously: the reader may have more frames
     assert await iterations_until(waiter) <= 3
 
@@ -46,10 +46,10 @@ async def test_waiters_are_held_while_frames_keep_coming_but_never_past_the_boun
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
 
-    def flood(batcher: WakeBatcher) -> asyncio.Task[None]:
+    def flood(buffer: list[str]) -> asyncio.Task[None]:
         async def reader() -> None:  # takes a frame every iteration, as under a flood
             while not stop.is_set():
-                batcher.received += 1
+                buffer.append("frame")
                 await asyncio.sleep(0)
 
         return asyncio.create_task(reader())
@@ -57,10 +57,11 @@ async def test_waiters_are_held_while_frames_keep_coming_but_never_past_the_boun
     # Held: with a bound no test run reaches, hundreds of iterations pass without a wake-up.
     monkeypatch.setattr(wakes, "MAX_WAKE_DELAY", 3600.0)
     held = WakeBatcher(loop)
-    task = flood(held)
+    buffer: list[str] = []
+    task = flood(buffer)
     waiters = [loop.create_future() for _ in range(3)]
     for waiter in waiters:
-        held.add(waiter)
+        held.add(waiter, buffer)
     for _ in range(300):
         await asyncio.sleep(0)
     assert not any(w.done() for w in waiters)
@@ -70,10 +71,11 @@ async def test_waiters_are_held_while_frames_keep_coming_but_never_past_the_boun
     # Bounded: the flood goes on, and the waiters still wake once the bound has passed.
     monkeypatch.setattr(wakes, "MAX_WAKE_DELAY", 0.05)
     bounded = WakeBatcher(loop)
-    task2 = flood(bounded)
+    buffer2: list[str] = []
+    task2 = flood(buffer2)
     started = loop.time()
     waiter = loop.create_future()
-    bounded.add(waiter)
+    bounded.add(waiter, buffer2)
     await asyncio.wait_for(waiter, timeout=60)
     assert loop.time() - started >= 0.05 * 0.9
     assert not task2.done()
@@ -85,14 +87,14 @@ async def test_flush_wakes_everyone_at_once_and_skips_cancelled_waiters() -> Non
     loop = asyncio.get_running_loop()
     batcher = WakeBatcher(loop)
     kept, cancelled = loop.create_future(), loop.create_future()
-    batcher.add(kept)
-    batcher.add(cancelled)
+    batcher.add(kept, [])
+    batcher.add(cancelled, [])
     cancelled.cancel()
     batcher.flush()
     assert kept.done() and cancelled.cancelled()
     for _ in range(5):  # the cancelled timer does not fire later
         await asyncio.sleep(0)
-    batcher.add(loop.create_future())  # and a new burst starts cleanly
+    batcher.add(loop.create_future(), [])  # and a new burst starts cleanly
 
 
 async def test_interleaved_frames_of_many_streams_each_arrive_whole_and_in_order(

@@ -10,12 +10,14 @@ after :data:`MAX_WAKE_DELAY` seconds at most; then each stream wakes to many
 frames at once.
 
 Deciding "frames stopped arriving" takes two steps, because of the order in
-which asyncio runs callbacks in one iteration: I/O callbacks first (the
-socket read that wakes the reader in the *next* iteration), then due timers,
-then whatever was scheduled during the iteration. Step one is a timer, so it
-runs after the read of its iteration; it schedules step two with ``call_soon``,
-which runs in the next iteration after the reader has handled that read. If
-the reader took no frame in between, the burst is over and step two wakes
+which asyncio runs callbacks in one iteration: first what was scheduled with
+``call_soon`` during the previous one (such as the reader, woken by a read),
+then I/O callbacks (a socket read, which wakes the reader for the *next*
+iteration), then timers that are due. Step one is a timer, so it runs after
+the read of its iteration, and the reader's wake-up is already queued when it
+schedules step two with ``call_soon``: in the next iteration the reader handles
+that read first, then step two runs. If the reader took no frame in between,
+the burst is over and step two wakes
 everyone. "Took a frame" is read off the buffer of the first channel that was
 held back (its consumer is not running, so only the reader changes it): free
 for the reader, and on a socket shared by many streams, frames for one of them

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import lmstudio
@@ -24,20 +25,31 @@ from .streaming import (
     interleave,
 )
 
-Timings = list[float]
+
+@dataclass(frozen=True)
+class Block:
+    """One block of calls: each call's round-trip time, and the process's CPU time for all."""
+
+    timings: list[float]
+    cpu_seconds: float
+
+    @property
+    def cpu_per_call(self) -> float:
+        return self.cpu_seconds / len(self.timings)
 
 
 class _AsyncCaller(_AsyncRunner):
     call: Callable[[], Awaitable[object]]
 
-    def calls(self, count: int) -> Timings:
-        async def timed() -> Timings:
-            timings: Timings = []
+    def calls(self, count: int) -> Block:
+        async def timed() -> Block:
+            timings: list[float] = []
+            cpu = time.process_time()
             for _ in range(count):
                 started = time.perf_counter()
                 await self.call()
                 timings.append(time.perf_counter() - started)
-            return timings
+            return Block(timings, time.process_time() - cpu)
 
         return self.run(timed())
 
@@ -73,14 +85,15 @@ class _SyncCaller(Runner):
     def __init__(self, client: Any) -> None:
         self.client = client
 
-    def calls(self, count: int) -> Timings:
+    def calls(self, count: int) -> Block:
         call = self.client.llm.list_loaded
-        timings: Timings = []
+        timings: list[float] = []
+        cpu = time.process_time()
         for _ in range(count):
             started = time.perf_counter()
             call()
             timings.append(time.perf_counter() - started)
-        return timings
+        return Block(timings, time.process_time() - cpu)
 
     def close(self) -> None:
         self.client.close()
@@ -100,7 +113,7 @@ class _OfficialSync(_SyncCaller):
         super().__init__(lmstudio.Client(api_host))
 
 
-def run_all(api_host: str, rounds: int = 7, block: int = 300) -> dict[str, list[Timings]]:
+def run_all(api_host: str, rounds: int = 7, block: int = 300) -> dict[str, list[Block]]:
     """Blocks of ``block`` calls per client, interleaved over ``rounds`` rounds."""
     with contextlib.ExitStack() as stack:
         callers: list[Runner] = []

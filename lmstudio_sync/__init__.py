@@ -3,7 +3,8 @@
 
 """lmstudio-async's blocking API: ``lmstudio_async``'s names, without ``await``.
 
-Each ``Client`` runs its own event loop in a background thread; use it as
+Each ``Client`` has its own event loop, run by the calling thread during a call
+when it is free, else by the client's own thread; use it as
 ``with Client() as client:`` or call ``close()``. ``import lmstudio_sync as lms``
 gives the module-level shortcuts (``lms.llm()``, ``lms.Chat`` ...)."""
 

@@ -78,6 +78,8 @@ class _CallerQueue:
 
     def run_ready(self) -> None:
         """Run whatever is queued now, without waiting."""
+        if self._items.empty():
+            return
         while True:
             try:
                 item = self._items.get_nowait()
@@ -164,7 +166,9 @@ class Portal:
             # The loop is free: run it in this thread, no thread switch either way.
             try:
                 task = steward.run_here(
-                    _call(function, args, kwargs),
+                    function,
+                    args,
+                    kwargs,
                     _CallerQueue.current().run_ready,
                     CANCEL_GRACE_SECONDS,
                 )

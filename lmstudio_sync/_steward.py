@@ -22,7 +22,7 @@ import signal
 import threading
 import time
 import weakref
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from lmstudio_async.transport.connection import is_reader_task
@@ -98,11 +98,14 @@ class LoopSteward:
 
     def run_here(
         self,
-        coroutine: Coroutine[Any, Any, T],
+        function: Callable[..., Awaitable[T]],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
         between: Callable[[], None],
         grace: float,
     ) -> asyncio.Task[T]:
-        """Run the loop in this thread (which must own it) until ``coroutine`` is done.
+        """Run the loop in this thread (which must own it) until ``function(*args,
+        **kwargs)`` is done.
 
         ``between`` runs whenever the loop stops early (a callback for this thread was
         queued, see ``Portal.callback``). Ctrl-C in the main thread cancels the task and
@@ -111,7 +114,7 @@ class LoopSteward:
         """
         loop = self.loop
         driving = [True]  # cleared if this thread stops waiting before the task ends
-        task = loop.create_task(_stopping_when_done(coroutine, driving))
+        task = loop.create_task(_stopping_when_done(function, args, kwargs, driving))
         interrupted: list[asyncio.TimerHandle] = []
         restore = _cancel_on_sigint(task, interrupted, grace)
         try:
@@ -236,11 +239,16 @@ class LoopSteward:
             self.thread.join(timeout)
 
 
-async def _stopping_when_done(coroutine: Coroutine[Any, Any, T], driving: list[bool]) -> T:
-    """``coroutine``, then stop the loop (in the same iteration: a done callback would
-    cost the call another pass of the loop, with its system call)."""
+async def _stopping_when_done(
+    function: Callable[..., Awaitable[T]],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    driving: list[bool],
+) -> T:
+    """The call, then stop the loop (in the same iteration: a done callback would cost
+    the call another pass of the loop, with its system call)."""
     try:
-        return await coroutine
+        return await function(*args, **kwargs)
     finally:
         if driving[0]:
             asyncio.get_running_loop().stop()

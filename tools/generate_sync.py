@@ -41,7 +41,7 @@ from typing import TypeVar
 ROOT_DIR = Path(__file__).resolve().parent.parent
 SOURCE = "lmstudio_async"
 TARGET = "lmstudio_sync"
-#: The twins of these classes own an event loop thread each.
+#: The twins of these classes own an event loop (and its steward thread) each.
 ROOT_CLASSES = ("AsyncClient", "AsyncClientPool")
 #: Modules whose public async functions are rewritten without ``await``.
 FUNCTION_MODULES = ("convenience",)
@@ -624,7 +624,8 @@ def generate_init(twins: Twins, modules: list[str]) -> str:
         HEADER.format(source=f"{SOURCE}/__init__.py"),
         '"""lmstudio-async\'s blocking API: ``lmstudio_async``\'s names, without ``await``.',
         "",
-        "Each ``Client`` runs its own event loop in a background thread; use it as",
+        "Each ``Client`` has its own event loop, run by the calling thread during a call",
+        "when it is free, else by the client's own thread; use it as",
         "``with Client() as client:`` or call ``close()``. ``import lmstudio_sync as lms``",
         'gives the module-level shortcuts (``lms.llm()``, ``lms.Chat`` ...)."""',
         "",

@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import math
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Generator
 from typing import Any, Generic, TypeVar
 
 from ..errors import LMStudioTimeoutError, LMStudioWebsocketError
@@ -28,6 +28,18 @@ __all__ = ["Channel"]
 T = TypeVar("T")
 
 _CANCEL = to_raw(CancelPacket())
+
+
+class _Ready:
+    """An awaitable that is done at once."""
+
+    __slots__ = ()
+
+    def __await__(self) -> Generator[Any, None, None]:
+        yield from ()
+
+
+_READY = _Ready()
 
 
 class Channel(Generic[T]):
@@ -176,23 +188,27 @@ class Channel(Generic[T]):
                 return packets
             await self.wait()
 
-    async def wait(self) -> None:
+    def wait(self) -> Awaitable[None]:
         """Wait until something arrives or the channel ends (returns at once if either
         already happened); raises :class:`LMStudioTimeoutError` after ``timeout`` s of
-        silence."""
+        silence.
+
+        Not a coroutine: it returns the future to await itself, which spares every
+        wake-up of a stream one coroutine frame. Whoever resolves the future (the
+        reader, the wake batcher, the idle timer) has already forgotten it, or finds it
+        done, so nothing needs cleaning up after the await.
+        """
         if self._buffer or self._pending or self._ended:
-            return
-        waiter = self._loop.create_future()
+            return _READY
+        loop = self._loop
+        waiter = loop.create_future()
         self._waiter = waiter
         timeout = self._timeout
         if timeout != math.inf:
-            self._deadline = self._loop.time() + timeout
+            self._deadline = loop.time() + timeout
             if self._timer is None:
-                self._timer = self._loop.call_at(self._deadline, self._check_idle)
-        try:
-            await waiter
-        finally:
-            self._waiter = None  # woken, timed out, or cancelled
+                self._timer = loop.call_at(self._deadline, self._check_idle)
+        return waiter
 
     def _check_idle(self) -> None:
         self._timer = None

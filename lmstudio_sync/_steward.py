@@ -179,9 +179,7 @@ class LoopSteward:
             if not woken and time.monotonic() - self._last_run < SERVICE_INTERVAL:
                 continue  # a caller ran the loop recently
             acquired = (
-                self.owner.acquire(timeout=1.0)
-                if woken
-                else self.owner.acquire(blocking=False)
+                self.owner.acquire(timeout=1.0) if woken else self.owner.acquire(blocking=False)
             )
             if not acquired:
                 if woken:

@@ -29,14 +29,25 @@ SECTIONS = ("client-bound", "end-to-end", "concurrent", "rpc", "real-model")
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds per table")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=10,
+        help="interleaved rounds per table (10 balances 5 clients)",
+    )
     parser.add_argument("--fragments", type=int, default=10_000, help="length of one stream")
     parser.add_argument("--streams", type=int, default=1000, help="concurrent streams")
     parser.add_argument(
         "--stream-fragments", type=int, default=100, help="length of each concurrent stream"
     )
     parser.add_argument(
-        "--concurrent-rounds", type=int, default=3, help="rounds of the concurrent table"
+        "--concurrent-rounds", type=int, default=4, help="rounds of the concurrent table"
+    )
+    parser.add_argument(
+        "--pair-rounds",
+        type=int,
+        default=12,
+        help="rounds of the tables without the official clients (12 balances 3 clients)",
     )
     parser.add_argument("--only", nargs="*", choices=SECTIONS, default=SECTIONS)
     parser.add_argument("--no-write", action="store_true", help="print only; leave README.md")
@@ -53,6 +64,13 @@ def main() -> None:
             sections.append(
                 f"### Client-bound: one {fragments:,}-fragment stream from the burst relay\n\n"
                 + report.streaming_table(runs)
+            )
+            runs = streaming.run_all(
+                relay.api_host, rounds=args.pair_rounds, kinds=streaming.OURS_AND_BARE
+            )
+            sections.append(
+                f"### Client-bound: one {fragments:,}-fragment stream, without the official "
+                "clients in the rotation\n\n" + report.streaming_table(runs)
             )
         if "concurrent" in args.only:
             runs = streaming.run_all(
@@ -78,6 +96,13 @@ def main() -> None:
             sections.append(
                 "### RPC round trip, client-bound (`llm/listLoaded` answered by the relay)\n\n"
                 + report.latency_table(rpc_latency.run_all(relay.api_host, rounds=rounds))
+            )
+            ours_and_bare = rpc_latency.run_all(
+                relay.api_host, rounds=args.pair_rounds, kinds=rpc_latency.OURS_AND_BARE
+            )
+            sections.append(
+                "### RPC round trip, client-bound, without the official clients in the "
+                "rotation\n\n" + report.latency_table(ours_and_bare)
             )
             sections.append(
                 "### RPC round trip, end to end (`llm/listLoaded` from the scripted server)\n\n"

@@ -19,6 +19,8 @@ import lmstudio_sync
 from lmstudio_async import AsyncClient
 from lmstudio_async.server.engines.gguf.catalog import bundled_model_file
 
+from .streaming import balanced_orders
+
 MODEL = "smollm2-135m-instruct"
 PROMPT = "Write a long, detailed story about a lighthouse keeper and the sea.\n\n"
 TOKENS = 192
@@ -93,12 +95,13 @@ def _direct_runner(stack: contextlib.ExitStack) -> Runner:
     return once
 
 
-def run_all(api_host: str, rounds: int = 5) -> dict[str, list[tuple[int, float]]]:
+def run_all(api_host: str, rounds: int = 6) -> dict[str, list[tuple[int, float]]]:
     """``(tokens generated, seconds)`` of each path in each of ``rounds`` interleaved rounds.
 
-    Rounds rotate the order of the paths (so drift in the machine's speed hits them
-    alike), and each path first runs once untimed: the first generations after a
-    load are slow while the weights page in. Only one path generates at a time.
+    Rounds vary the order of the paths (see ``balanced_orders``: drift in the machine's
+    speed hits them alike, and each follows each other one equally often), and each path
+    first runs once untimed: the first generations after a load are slow while the
+    weights page in. Only one path generates at a time.
     The token count is what the model actually generated (it may stop before
     ``TOKENS`` at an end-of-sequence token).
     """
@@ -112,9 +115,9 @@ def run_all(api_host: str, rounds: int = 5) -> dict[str, list[tuple[int, float]]
             runner()
         runs: dict[str, list[tuple[int, float]]] = {name: [] for name in runners}
         names = list(runners)
+        orders = balanced_orders(len(names))
         for round_ in range(rounds):
-            shift = round_ % len(names)
-            for name in names[shift:] + names[:shift]:
+            for name in (names[i] for i in orders[round_ % len(orders)]):
                 started = time.perf_counter()
                 tokens = runners[name]()
                 runs[name].append((tokens, time.perf_counter() - started))

@@ -51,7 +51,7 @@ def latency_table(results: dict[str, list[Any]]) -> str:
         lines.append(
             f"| {name} | {spread(micro)} | {percentile(everything, 0.99) * 1e6:.0f} "
             f"| {spread(_ratios(p50[name], p50[RAW]), '.2f', 'x')} "
-            f"| {spread(_ratios(p50[name], p50[OFFICIAL]), '.2f', 'x')} "
+            f"| {spread(_ratios(p50[name], p50[OFFICIAL]), '.2f', 'x') if OFFICIAL in p50 else ''} "
             f"| {spread([c * 1e6 for c in cpu[name]], '.1f')} "
             f"| {spread(_ratios(cpu[name], cpu[RAW]), '.2f', 'x')} |"
         )

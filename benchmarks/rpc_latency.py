@@ -113,11 +113,18 @@ class _OfficialSync(_SyncCaller):
         super().__init__(lmstudio.Client(api_host))
 
 
-def run_all(api_host: str, rounds: int = 7, block: int = 300) -> dict[str, list[Block]]:
+CALLERS: tuple[type[Runner], ...] = (_Ours, _OursSync, _Official, _OfficialSync, _Raw)
+#: Without the official clients in the rotation (their turns change the bare loop's figures).
+OURS_AND_BARE: tuple[type[Runner], ...] = (_Ours, _OursSync, _Raw)
+
+
+def run_all(
+    api_host: str, rounds: int = 7, block: int = 300, kinds: tuple[type[Runner], ...] = CALLERS
+) -> dict[str, list[Block]]:
     """Blocks of ``block`` calls per client, interleaved over ``rounds`` rounds."""
     with contextlib.ExitStack() as stack:
         callers: list[Runner] = []
-        for kind in (_Ours, _OursSync, _Official, _OfficialSync, _Raw):
+        for kind in kinds:
             caller = kind(api_host)
             stack.callback(caller.close)
             callers.append(caller)

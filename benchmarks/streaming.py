@@ -206,19 +206,47 @@ class OfficialSync(_SyncRunner):
 
 ALL: tuple[type[Runner], ...] = (Ours, OursSync, Official, OfficialSync, Raw)
 CONCURRENT: tuple[type[Runner], ...] = (Ours, OursOneAtATime, Official, Raw)
+#: Without the official clients, whose CPU-heavy turns speed up whichever client comes next.
+OURS_AND_BARE: tuple[type[Runner], ...] = (Ours, OursSync, Raw)
+
+
+def balanced_orders(count: int) -> list[list[int]]:
+    """Orders of ``count`` clients in which each client comes right after each other one
+    equally often (a Williams design: ``count`` orders, twice that for odd ``count``).
+
+    A plain rotation (A B C, B C A, C A B) keeps every client's predecessor fixed, and a
+    predecessor matters: right after the official sync client's CPU-heavy turn the machine
+    ran the next client's RPCs about a third faster (CPU per call included), and with a
+    rotation the bare loop always had that place.
+    """
+    first: list[int] = []
+    low, high = 0, count - 1
+    for position in range(count):
+        if position % 2 == 0:
+            first.append(low)
+            low += 1
+        else:
+            first.append(high)
+            high -= 1
+    orders = [[(c + shift) % count for c in first] for shift in range(count)]
+    if count % 2 == 1:
+        orders += [list(reversed(order)) for order in orders]
+    return orders
 
 
 def interleave(
     runners: list[Runner], rounds: int, measure: Callable[[Runner], T], warmup: bool = True
 ) -> dict[str, list[T]]:
-    """``measure`` each runner once per round, the order rotated each round (A B C, B C A...)."""
+    """``measure`` each runner once per round, in :func:`balanced_orders` (so each runner
+    follows each other one equally often over a multiple of that many rounds)."""
     if warmup:
         for runner in runners:
             measure(runner)
     results: dict[str, list[T]] = {runner.name: [] for runner in runners}
+    orders = balanced_orders(len(runners))
     for round_ in range(rounds):
-        shift = round_ % len(runners)
-        for runner in runners[shift:] + runners[:shift]:
+        for index in orders[round_ % len(orders)]:
+            runner = runners[index]
             results[runner.name].append(measure(runner))
     return results
 

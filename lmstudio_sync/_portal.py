@@ -22,9 +22,7 @@ import contextlib
 import functools
 import inspect
 import itertools
-import queue
 import threading
-import time
 import weakref
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from typing import Any, TypeVar
@@ -37,6 +35,7 @@ from lmstudio_async.errors import (
 from lmstudio_async.tools.definitions import wrap_tool_implementations
 from lmstudio_async.tracebacks import hide_internal_frames
 
+from ._caller_queue import CallerQueue as _CallerQueue
 from ._steward import LoopSteward, running_loop
 
 __all__ = ["Portal", "static_portal"]
@@ -49,69 +48,6 @@ CANCEL_GRACE_SECONDS = 5.0
 STOP_TIMEOUT_SECONDS = 10.0
 
 _thread_numbers = itertools.count(1)
-
-
-class _CallerQueue:
-    """Work for one calling thread: callbacks to run, and wake-ups when a call finishes."""
-
-    _local = threading.local()
-
-    def __init__(self) -> None:
-        self._items: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
-        self._thread_id = threading.get_ident()
-
-    @classmethod
-    def current(cls) -> _CallerQueue:
-        caller: _CallerQueue | None = getattr(cls._local, "queue", None)
-        if caller is None:
-            caller = cls._local.queue = cls()
-        return caller
-
-    def put(self, item: Callable[[], None] | None) -> None:
-        self._items.put(item)
-        if threading.get_ident() == self._thread_id:
-            # Put from the loop running in this very thread (a call running the loop
-            # here): stop it, so that the call returns to this thread's work.
-            loop = running_loop()
-            if loop is not None:
-                loop.stop()
-
-    def run_ready(self) -> None:
-        """Run whatever is queued now, without waiting."""
-        if self._items.empty():
-            return
-        while True:
-            try:
-                item = self._items.get_nowait()
-            except queue.Empty:
-                return
-            if item is not None:
-                item()
-
-    def run_until(self, done: concurrent.futures.Future[Any], timeout: float | None = None) -> None:
-        """Run queued callbacks until ``done`` completes (or ``timeout`` passes).
-
-        Nested calls (a callback making another blocking call) share the queue; a
-        wake-up meant for an outer call is harmless here, since each loop re-checks
-        its own future.
-        """
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while not done.done():
-            remaining = None if deadline is None else deadline - time.monotonic()
-            if remaining is not None and remaining <= 0:
-                return
-            try:
-                item = self._items.get(timeout=remaining)
-            except queue.Empty:
-                return
-            if item is not None:
-                item()
-
-    def run_one(self) -> None:
-        """Wait for one queued item and run it."""
-        item = self._items.get()
-        if item is not None:
-            item()
 
 
 class Portal:

@@ -2,7 +2,7 @@
 # Do not edit it: change the async source, then run `nox -s generate`.
 """Blocking twin of :mod:`lmstudio_async.prediction`, generated from it.
 
-Prediction streams and results (the ``predict`` channel, PROTOCOL.md 6.2 and 10).
+Prediction streams (the ``predict`` channel, PROTOCOL.md 6.2 and 10).
 
 ``PredictionStream`` is an async iterable of fragments. Iterating it
 returns a fresh async generator, so leaving the loop early in any way (``break``,
@@ -20,7 +20,8 @@ from typing import ClassVar
 
 from typing_extensions import Self
 
-from lmstudio_async.prediction import AsyncPredictionStream, PredictionResult
+from lmstudio_async.prediction import AsyncPredictionStream
+from lmstudio_async.prediction_result import PredictionResult
 from lmstudio_async.protocol import (
     LlmInstanceInfo,
     LlmPredictionFragment,

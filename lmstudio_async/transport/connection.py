@@ -16,17 +16,13 @@ import weakref
 from typing import Any, TypeVar
 
 import aiohttp
-import msgspec
 
 from ..errors import (
-    LMStudioAuthenticationError,
-    LMStudioClientError,
     LMStudioServerError,
     LMStudioTimeoutError,
     LMStudioWebsocketError,
 )
 from ..protocol import (
-    AUTH_RESULT_DECODER,
     SERVER_MESSAGE_DECODER,
     ChannelClose,
     ChannelCreate,
@@ -44,7 +40,8 @@ from ..protocol import (
 )
 from .channel import Channel
 from .credentials import Credentials
-from .hosts import LOCAL_SERVER_HINT, ApiHost
+from .handshake import authenticate, open_websocket
+from .hosts import ApiHost
 from .wakes import WakeBatcher
 
 __all__ = ["NamespaceConnection", "is_reader_task"]
@@ -54,10 +51,6 @@ logger = logging.getLogger("lmstudio_async.transport")
 T = TypeVar("T")
 
 _TEXT = aiohttp.WSMsgType.TEXT
-# Model listings and embeddings can be large; the server is trusted.
-_MAX_MESSAGE_BYTES = 256 * 1024 * 1024
-# Protocol-level pings detect a peer that vanished without closing (e.g. after sleep).
-_HEARTBEAT_SECONDS = 30.0
 # LM Studio (and our server) write channelSend frames with these fields first. Frames
 # that start otherwise take the general path: a full envelope decode.
 _CHANNEL_SEND_PREFIX = '{"type":"channelSend","channelId":'
@@ -115,34 +108,9 @@ class NamespaceConnection:
 
     async def connect(self, timeout: float) -> None:
         """Open the websocket and authenticate; raises a clear error if either fails."""
-        url = self.api_host.ws_url(self.namespace)
+        ws = await open_websocket(self._session, self.api_host, self.namespace, timeout)
         try:
-            ws = await asyncio.wait_for(
-                self._session.ws_connect(
-                    url,
-                    autoping=True,
-                    heartbeat=_HEARTBEAT_SECONDS,
-                    max_msg_size=_MAX_MESSAGE_BYTES,
-                ),
-                None if math.isinf(timeout) else timeout,
-            )
-        except aiohttp.WSServerHandshakeError as exc:
-            raise LMStudioClientError(
-                f"The server at {self.api_host} refused the websocket for /{self.namespace} "
-                f"(HTTP {exc.status}). Is this LM Studio's API port?"
-            ) from exc
-        except asyncio.TimeoutError as exc:
-            # Caught first: on Python 3.11+ TimeoutError is also an OSError.
-            raise LMStudioTimeoutError(
-                f"Connecting to LM Studio at {self.api_host} took longer than {timeout:g} s."
-            ) from exc
-        except (aiohttp.ClientError, OSError) as exc:
-            raise LMStudioClientError(
-                f"LM Studio is not reachable at {self.api_host}. "
-                f"Is LM Studio running, with its server enabled? {LOCAL_SERVER_HINT}"
-            ) from exc
-        try:
-            await self._authenticate(ws, timeout)
+            await authenticate(ws, self._credentials, self.api_host, self.namespace, timeout)
         except BaseException:
             await ws.close()
             raise
@@ -153,38 +121,6 @@ class NamespaceConnection:
             name=f"lmstudio-async reader {self.api_host}/{self.namespace}",
         )
         _readers.add(self._reader)
-
-    async def _authenticate(
-        self, ws: aiohttp.ClientWebSocketResponse[bool], timeout: float
-    ) -> None:
-        await ws.send_frame(encode(self._credentials.auth_packet()), _TEXT)
-        try:
-            reply = await ws.receive(None if math.isinf(timeout) else timeout)
-        except asyncio.TimeoutError as exc:
-            raise LMStudioTimeoutError(
-                f"LM Studio at {self.api_host} did not answer the authentication of "
-                f"/{self.namespace} within {timeout:g} s."
-            ) from exc
-        if reply.type != _TEXT:
-            raise LMStudioClientError(
-                f"The server at {self.api_host} closed /{self.namespace} during authentication. "
-                "Is this LM Studio's API port?"
-            )
-        try:
-            result = AUTH_RESULT_DECODER.decode(reply.data)
-        except msgspec.DecodeError as exc:
-            raise LMStudioClientError(
-                f"The server at {self.api_host} sent an unexpected authentication reply on "
-                f"/{self.namespace} ({exc}). Is this LM Studio's API port?"
-            ) from exc
-        if not result.success:
-            reason = result.error or "no reason given"
-            raise LMStudioAuthenticationError(
-                f"LM Studio at {self.api_host} refused the client's credentials: {reason}. "
-                "If the server requires authentication, pass api_token= or set LM_API_TOKEN.",
-                title="Authentication failed",
-                cause=reason,
-            )
 
     async def aclose(self) -> None:
         """Close the socket; whatever is still pending fails with a clear error."""

@@ -135,7 +135,9 @@ class ConfigSchema(Generic[S]):
     def to_kv_config(self, config: S) -> KVConfig:
         """The config's set values as wire fields (unset settings are left to the server)."""
         values: dict[str, Any] = msgspec.to_builtins(config)
-        fields = []
+        fields: list[KVConfigField] = []
+        if not values:  # nothing set (most predictions): skip looking up every setting
+            return KVConfig(fields=fields)
         for setting in self.settings:
             value = _lookup(values, setting.name)
             wire_value = None if value is None else setting.encode(value)

@@ -291,7 +291,6 @@ class AsyncPredictionStream:
                     return fragments
                 if fragments:
                     return fragments
-                await channel.wait()
         except BaseException as exc:
             if self._result is None and self._error is None:
                 self._error = (

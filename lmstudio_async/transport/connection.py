@@ -86,9 +86,9 @@ class NamespaceConnection:
         self._ws: aiohttp.ClientWebSocketResponse[bool] | None = None
         self._reader: asyncio.Task[None] | None = None
         self._calls: dict[int, tuple[asyncio.Future[Raw], str]] = {}
-        self._channels: dict[int, Channel[Any]] = {}
-        #: The same channels keyed by their id as written in frames, for the reader's hot path.
-        self._routes: dict[str, Channel[Any]] = {}
+        #: Open channels, keyed by their id as frames write it (the reader's hot path looks
+        #: them up by that text without parsing it).
+        self._channels: dict[str, Channel[Any]] = {}
         self._next_call_id = 1
         self._next_channel_id = 1
         self._closed = False
@@ -155,7 +155,7 @@ class NamespaceConnection:
         reason = "the server closed the connection"
         try:
             decode = SERVER_MESSAGE_DECODER.decode_or_warn
-            routes = self._routes
+            routes = self._channels
             # The channel of the last run of frames for one channel, and their common start
             # (up to the comma after the id): a stream's frames then cost one prefix test.
             same_start = "\0"
@@ -190,7 +190,7 @@ class NamespaceConnection:
                     envelope = decode(data)
                     if type(envelope) is ChannelSend:
                         # Fields in another order (the frame is still a whole channelSend).
-                        channel = self._channels.get(envelope.channel_id)
+                        channel = self._channels.get(str(envelope.channel_id))
                         if channel is not None:
                             channel._feed(data)
                     elif envelope is not None:
@@ -234,11 +234,11 @@ class NamespaceConnection:
                 prefix = f"{self.namespace}/{endpoint}"
                 future.set_exception(LMStudioServerError.from_wire(prefix, envelope.error))
         elif isinstance(envelope, ChannelClose):
-            channel = self._forget_channel(envelope.channel_id)
+            channel = self._channels.pop(str(envelope.channel_id), None)
             if channel is not None:
                 channel._end()
         elif isinstance(envelope, ChannelError):
-            channel = self._forget_channel(envelope.channel_id)
+            channel = self._channels.pop(str(envelope.channel_id), None)
             if channel is not None:
                 channel._end(LMStudioServerError.from_wire(channel.label, envelope.error))
         elif isinstance(envelope, CommunicationWarning):
@@ -262,9 +262,9 @@ class NamespaceConnection:
         for future, _endpoint in calls.values():
             if not future.done():
                 future.set_exception(error)
-        channels, self._channels = self._channels, {}
-        self._routes.clear()  # in place: the reader holds this dict
-        for channel in channels.values():
+        channels = list(self._channels.values())
+        self._channels.clear()  # in place: the reader holds this dict
+        for channel in channels:
             channel._end(error)
         if self._wakes is not None:
             self._wakes.flush()
@@ -351,8 +351,7 @@ class NamespaceConnection:
             send_soon=self.send_soon,
             release=self._release_channel,
         )
-        self._channels[channel_id] = channel
-        self._routes[str(channel_id)] = channel
+        self._channels[str(channel_id)] = channel
         try:
             await self._send(
                 ChannelCreate(
@@ -362,16 +361,12 @@ class NamespaceConnection:
                 )
             )
         except BaseException:
-            self._forget_channel(channel_id)
+            self._release_channel(channel_id)
             raise
         return channel
 
     def _release_channel(self, channel_id: int) -> None:
-        self._forget_channel(channel_id)
-
-    def _forget_channel(self, channel_id: int) -> Channel[Any] | None:
-        self._routes.pop(str(channel_id), None)
-        return self._channels.pop(channel_id, None)
+        self._channels.pop(str(channel_id), None)
 
     @property
     def pending_calls(self) -> int:

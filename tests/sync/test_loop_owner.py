@@ -79,9 +79,9 @@ def test_an_idle_client_keeps_answering_heartbeats_and_keeps_its_socket(
     lmstudio_server_factory: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The server drops a socket whose client misses a pong by half the heartbeat (1.5 s);
-    # between calls, the steward services the loop every 0.2 s here (every 5 s by default,
+    # between calls, the steward services the loop every 0.1 s here (every 5 s by default,
     # against LM Studio's and our server's default of 30 s).
-    monkeypatch.setattr(_steward, "SERVICE_INTERVAL", 0.2)
+    monkeypatch.setattr(_steward, "SERVICE_INTERVAL", 0.1)
     server = lmstudio_server_factory("--heartbeat", "3")
     with lms.Client(server.api_host) as client:
         llm = client.llm.model(LLAMA)

@@ -71,7 +71,9 @@ class AsyncPredictionStream:
         callbacks: PredictionCallbacks,
         schema: ResponseSchema | None,
     ) -> None:
-        self._open_channel = open_channel
+        #: Dropped once the channel is open: it holds the whole request, which a stream
+        #: need not keep alive (with a thousand streams, fewer live objects is less GC).
+        self._open_channel: Callable[[], Awaitable[Channel[PredictPacket]]] | None = open_channel
         self._label = label
         self._callbacks = callbacks
         self._schema = schema
@@ -85,10 +87,12 @@ class AsyncPredictionStream:
         self._changed: asyncio.Future[None] | None = None
         self._cancelled = False
         self._got_first_token = False
-        self._tool_calls = ToolCallCollector()
+        #: Made on the first tool-call packet (most predictions have none).
+        self._tool_calls: ToolCallCollector | None = None
         #: Fragments need nothing but collecting (no callback, first token seen, not cancelled).
         self._plain_fragments = False
-        self._prompt_progress = ProgressReporter(callbacks.on_prompt_processing_progress)
+        on_progress = callbacks.on_prompt_processing_progress
+        self._prompt_progress = ProgressReporter(on_progress) if on_progress else None
 
     def __repr__(self) -> str:
         state = "done" if self._result else "running" if self._channel else "not started"
@@ -98,8 +102,14 @@ class AsyncPredictionStream:
 
     async def start(self) -> None:
         """Send the prediction request (done implicitly on first use)."""
-        if self._channel is None and self._result is None and self._error is None:
-            self._channel = await self._open_channel()
+        open_channel = self._open_channel
+        if open_channel is not None and self._result is None and self._error is None:
+            self._open_channel = None
+            try:
+                self._channel = await open_channel()
+            except BaseException:
+                self._open_channel = open_channel  # not sent: a later use may try again
+                raise
 
     def __await__(self) -> Generator[Any, None, Self]:
         """``stream = await llm.respond_stream(...)`` starts it, as the official SDK does."""
@@ -316,7 +326,8 @@ class AsyncPredictionStream:
             if not self._got_first_token:
                 self._got_first_token = True
                 self._plain_fragments = callbacks.on_prediction_fragment is None
-                await self._prompt_progress.finish()
+                if self._prompt_progress is not None:
+                    await self._prompt_progress.finish()
                 if callbacks.on_first_token is not None:
                     result = callbacks.on_first_token()
                     if inspect.isawaitable(result):
@@ -325,12 +336,15 @@ class AsyncPredictionStream:
                 await invoke(callbacks.on_prediction_fragment, fragment)
             return fragment
         if isinstance(packet, PromptProcessingProgressPacket):
-            await self._prompt_progress.report(packet.progress)
+            if self._prompt_progress is not None:
+                await self._prompt_progress.report(packet.progress)
         elif isinstance(packet, PredictionSuccess):
             await self._finish(packet)
         elif isinstance(packet, PredictionErrorPacket):
             raise LMStudioPredictionError.from_wire(self._label, packet.error)
         elif isinstance(packet, TOOL_CALL_PACKETS):
+            if self._tool_calls is None:
+                self._tool_calls = ToolCallCollector()
             self._tool_calls.handle(packet)
         elif packet is None:
             raise LMStudioChannelClosedError(
@@ -341,6 +355,7 @@ class AsyncPredictionStream:
 
     async def _finish(self, success: PredictionSuccess) -> None:
         content = "".join(self._parts)
+        tool_calls = self._tool_calls or ToolCallCollector()
         self._result = PredictionResult(
             content=content,
             stats=success.stats,
@@ -348,13 +363,11 @@ class AsyncPredictionStream:
             _load_kv=success.load_model_config,
             _prediction_kv=success.prediction_config,
             structured=self._schema is not None,
-            tool_call_requests=self._tool_calls.requests,
-            tool_call_errors=self._tool_calls.errors,
+            tool_call_requests=tool_calls.requests,
+            tool_call_errors=tool_calls.errors,
             _schema=self._schema,
         )
         if self._callbacks.on_message is not None:
             parts: list[TextPart | FilePart | ToolCallRequestPart] = [TextPart(text=content)]
-            parts.extend(
-                ToolCallRequestPart(tool_call_request=r) for r in self._tool_calls.requests
-            )
+            parts.extend(ToolCallRequestPart(tool_call_request=r) for r in tool_calls.requests)
             await invoke(self._callbacks.on_message, AssistantMessage(content=parts))

@@ -15,15 +15,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import math
 from collections import deque
-from collections.abc import Awaitable, Callable, Generator
-from typing import Any, Generic, TypeVar
+from collections.abc import Awaitable, Generator
+from typing import Any, Generic, Protocol, TypeVar
 
 from ..errors import LMStudioTimeoutError, LMStudioWebsocketError
 from ..protocol import CancelPacket, ChannelSend, LenientDecoder, to_raw
 
-__all__ = ["Channel"]
+__all__ = ["Channel", "ChannelOwner"]
 
 T = TypeVar("T")
 
@@ -40,6 +41,20 @@ class _Ready:
 
 
 _READY = _Ready()
+
+
+class ChannelOwner(Protocol):
+    """What a channel needs of its connection."""
+
+    #: An empty context for the channels' idle timers: ``call_at`` would otherwise copy
+    #: the caller's context for each timer, one more live object per stream.
+    timer_context: contextvars.Context
+
+    def send(self, envelope: ChannelSend) -> Awaitable[None]: ...
+
+    def send_soon(self, envelope: ChannelSend) -> None: ...
+
+    def release_channel(self, channel_id: int) -> None: ...
 
 
 class Channel(Generic[T]):
@@ -60,10 +75,8 @@ class Channel(Generic[T]):
         "_error",
         "_label",
         "_loop",
+        "_owner",
         "_pending",
-        "_release",
-        "_send",
-        "_send_soon",
         "_timeout",
         "_timer",
         "_waiter",
@@ -79,22 +92,20 @@ class Channel(Generic[T]):
         label: str,
         decoder: LenientDecoder[T],
         timeout: float,
-        send: Callable[[ChannelSend], Any],
-        send_soon: Callable[[ChannelSend], None],
-        release: Callable[[int], None],
+        owner: ChannelOwner,
     ) -> None:
         self.channel_id = channel_id
         self.endpoint = endpoint
         self._label = label
-        self._send = send
-        self._send_soon = send_soon
-        self._release = release
+        self._owner = owner
         self._decoder = decoder
         self._timeout = timeout
-        #: Whole ``channelSend`` frames, not decoded yet (the reader appends, ``take`` swaps).
+        #: Whole ``channelSend`` frames, not decoded yet (the reader appends, ``take``
+        #: decodes and empties it in place).
         self._buffer: list[str] = []
-        #: Packets decoded but not handed out yet (``receive`` gives one at a time).
-        self._pending: deque[T] = deque()
+        #: Packets decoded but not handed out yet (``receive`` gives one at a time; made
+        #: on first use, as streams take whole batches).
+        self._pending: deque[T] | None = None
         self._loop = asyncio.get_running_loop()
         self._waiter: asyncio.Future[None] | None = None
         self._deadline = 0.0
@@ -147,16 +158,17 @@ class Channel(Generic[T]):
         Raises the channel's error once the buffer is drained and the channel failed.
         """
         frames = self._buffer
+        pending = self._pending
         if frames:
-            self._buffer = []
             packets = self._decoder.decode_frames(frames)
-            if self._pending:
-                packets[:0] = self._pending
-                self._pending.clear()
+            frames.clear()  # the same list again: one less live object per wait
+            if pending:
+                packets[:0] = pending
+                pending.clear()
             return packets
-        if self._pending:
-            packets = list(self._pending)
-            self._pending.clear()
+        if pending:
+            packets = list(pending)
+            pending.clear()
             return packets
         if self._error is not None:
             raise self._error
@@ -165,6 +177,8 @@ class Channel(Generic[T]):
     async def receive(self) -> T | None:
         """The next packet, or ``None`` once the server has closed the channel."""
         pending = self._pending
+        if pending is None:
+            pending = self._pending = deque()
         while True:
             if pending:
                 return pending.popleft()
@@ -207,7 +221,9 @@ class Channel(Generic[T]):
         if timeout != math.inf:
             self._deadline = loop.time() + timeout
             if self._timer is None:
-                self._timer = loop.call_at(self._deadline, self._check_idle)
+                self._timer = loop.call_at(
+                    self._deadline, self._check_idle, context=self._owner.timer_context
+                )
         return waiter
 
     def _check_idle(self) -> None:
@@ -217,7 +233,9 @@ class Channel(Generic[T]):
             return  # not waiting now: the next wait arms a timer again
         # Timers may fire up to the clock's resolution early; a millisecond is plenty.
         if self._loop.time() < self._deadline - 1e-3:
-            self._timer = self._loop.call_at(self._deadline, self._check_idle)
+            self._timer = self._loop.call_at(
+                self._deadline, self._check_idle, context=self._owner.timer_context
+            )
             return
         waiter.set_exception(
             LMStudioTimeoutError(
@@ -237,7 +255,7 @@ class Channel(Generic[T]):
 
     async def send(self, packet: Any) -> None:
         """Send a toServer packet on this channel."""
-        await self._send(ChannelSend(channel_id=self.channel_id, message=to_raw(packet)))
+        await self._owner.send(ChannelSend(channel_id=self.channel_id, message=to_raw(packet)))
 
     async def cancel(self) -> None:
         """Ask the server to stop this channel's work (sent at most once; a no-op once ended).
@@ -249,14 +267,14 @@ class Channel(Generic[T]):
             return
         self._cancel_sent = True
         with contextlib.suppress(LMStudioWebsocketError):
-            await self._send(ChannelSend(channel_id=self.channel_id, message=_CANCEL))
+            await self._owner.send(ChannelSend(channel_id=self.channel_id, message=_CANCEL))
 
     def cancel_soon(self) -> None:
         """Like :meth:`cancel`, without awaiting: for cleanup in cancelled tasks."""
         if self._ended or self._cancel_sent:
             return
         self._cancel_sent = True
-        self._send_soon(ChannelSend(channel_id=self.channel_id, message=_CANCEL))
+        self._owner.send_soon(ChannelSend(channel_id=self.channel_id, message=_CANCEL))
 
     @property
     def cancel_sent(self) -> bool:
@@ -264,7 +282,7 @@ class Channel(Generic[T]):
 
     def close(self) -> None:
         """Stop routing packets to this channel and free its id."""
-        self._release(self.channel_id)
+        self._owner.release_channel(self.channel_id)
         self._end()
         self._buffer = []
-        self._pending.clear()
+        self._pending = None

@@ -10,6 +10,7 @@ dead and the client opens a fresh one on the next call.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import math
 import weakref
@@ -95,6 +96,7 @@ class NamespaceConnection:
         self._failure: LMStudioWebsocketError | None = None
         self._background: set[asyncio.Task[None]] = set()
         self._wakes: WakeBatcher | None = None
+        self.timer_context = contextvars.Context()
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else "open"
@@ -271,7 +273,7 @@ class NamespaceConnection:
 
     # --- sending ------------------------------------------------------------------
 
-    async def _send(self, envelope: Envelope) -> None:
+    async def send(self, envelope: Envelope) -> None:
         ws = self._ws
         if ws is None or self._closed or ws.closed:
             raise self._failure or LMStudioWebsocketError(
@@ -298,7 +300,7 @@ class NamespaceConnection:
 
     async def _send_quietly(self, envelope: Envelope) -> None:
         try:
-            await self._send(envelope)
+            await self.send(envelope)
         except LMStudioWebsocketError as exc:
             logger.debug("Could not send %s: %s", type(envelope).__name__, exc)
 
@@ -311,7 +313,7 @@ class NamespaceConnection:
         self._calls[call_id] = (future, endpoint)
         timer = None
         try:
-            await self._send(
+            await self.send(
                 RpcCall(endpoint=endpoint, call_id=call_id, parameter=to_raw(parameter))
             )
             if not math.isinf(timeout):
@@ -347,13 +349,11 @@ class NamespaceConnection:
             label=f"{self.namespace}/{endpoint}",
             decoder=decoder,
             timeout=timeout,
-            send=self._send,
-            send_soon=self.send_soon,
-            release=self._release_channel,
+            owner=self,
         )
         self._channels[str(channel_id)] = channel
         try:
-            await self._send(
+            await self.send(
                 ChannelCreate(
                     endpoint=endpoint,
                     channel_id=channel_id,
@@ -361,11 +361,11 @@ class NamespaceConnection:
                 )
             )
         except BaseException:
-            self._release_channel(channel_id)
+            self.release_channel(channel_id)
             raise
         return channel
 
-    def _release_channel(self, channel_id: int) -> None:
+    def release_channel(self, channel_id: int) -> None:
         self._channels.pop(str(channel_id), None)
 
     @property

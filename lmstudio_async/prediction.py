@@ -234,9 +234,10 @@ class AsyncPredictionStream:
 
     async def _fragments(self) -> AsyncIterator[LlmPredictionFragment]:
         try:
-            while fragments := await self.next_batch():
-                for fragment in fragments:
+            while batch := await self.next_batch():
+                for fragment in batch:
                     yield fragment
+                del batch  # not kept alive while the next one is awaited
         except GeneratorExit:  # the consumer left early: break, exception, or aclose()
             # Unless someone took over (e.g. `await stream.wait_for_result()` right after
             # the break, before this generator was finalised), stop the prediction.
@@ -278,12 +279,13 @@ class AsyncPredictionStream:
             assert channel is not None
             parts = self._parts
             while True:
-                packets = channel.take()
-                if not packets:
+                if not channel.has_packets:
                     if channel.ended:
+                        channel.take()  # raises the channel's error, if it failed
                         await self._handle(None)  # ended without a result: raises
                     await channel.wait()
                     continue
+                packets = channel.take()
                 fragments: list[LlmPredictionFragment] = []
                 plain = self._plain_fragments
                 for packet in packets:

@@ -152,6 +152,11 @@ class Channel(Generic[T]):
         """The server closed or failed the channel (buffered packets may remain)."""
         return self._ended
 
+    @property
+    def has_packets(self) -> bool:
+        """Something was received and not taken yet."""
+        return bool(self._buffer or self._pending)
+
     def take(self) -> list[T]:
         """Every packet received so far, without waiting (``[]`` if none).
 

@@ -14,6 +14,7 @@ import contextvars
 import logging
 import math
 import weakref
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import aiohttp
@@ -56,6 +57,15 @@ _TEXT = aiohttp.WSMsgType.TEXT
 # that start otherwise take the general path: a full envelope decode.
 _CHANNEL_SEND_PREFIX = '{"type":"channelSend","channelId":'
 _ID_START = len(_CHANNEL_SEND_PREFIX)
+
+
+class _NoChannel:
+    """Stands for "no run of frames yet" in the reader: as if a closed channel."""
+
+    _ended = True
+
+
+_NO_CHANNEL = _NoChannel()
 # How long closing waits for frames already queued (such as cancels) to be sent.
 _FLUSH_SECONDS = 1.0
 
@@ -157,46 +167,38 @@ class NamespaceConnection:
         reason = "the server closed the connection"
         try:
             decode = SERVER_MESSAGE_DECODER.decode_or_warn
+            receive = ws.receive
             routes = self._channels
             # The channel of the last run of frames for one channel, and their common start
             # (up to the comma after the id): a stream's frames then cost one prefix test.
-            same_start = "\0"
-            same_channel: Channel[Any] | None = None
+            same_start = _CHANNEL_SEND_PREFIX
+            same_channel: Any = _NO_CHANNEL
             previous: Channel[Any] | None = None
             while True:
-                message = await ws.receive()
+                message = await receive()
                 if message.type is _TEXT:
                     data = message.data
                     # The hot path: a channelSend in the usual field order, routed by the
                     # text of its channel id; the channel decodes the whole frame once, typed.
-                    channel = None
-                    if data.startswith(same_start):
+                    if data.startswith(same_start) and not same_channel._ended:
                         channel = same_channel
-                        if channel is not None and channel._ended:  # closed: route afresh
-                            channel = same_channel = None
-                            same_start = "\0"
-                    if channel is None and data.startswith(_CHANNEL_SEND_PREFIX):
-                        end = data.find(",", _ID_START)
-                        channel = routes.get(data[_ID_START:end])
-                        if channel is not None and channel is previous:
-                            same_start, same_channel = data[: end + 1], channel
-                        previous = channel
-                    if channel is not None:
-                        buffer = channel._buffer
-                        buffer.append(data)
-                        waiter = channel._waiter
-                        if waiter is not None:  # its consumer waits: wake it after the burst
-                            channel._waiter = None
-                            wakes.add(waiter, buffer)
-                        continue
-                    envelope = decode(data)
-                    if type(envelope) is ChannelSend:
-                        # Fields in another order (the frame is still a whole channelSend).
-                        channel = self._channels.get(str(envelope.channel_id))
-                        if channel is not None:
-                            channel._feed(data)
-                    elif envelope is not None:
-                        self._route(envelope)
+                    else:
+                        channel = None
+                        if data.startswith(_CHANNEL_SEND_PREFIX):
+                            end = data.find(",", _ID_START)
+                            channel = routes.get(data[_ID_START:end])
+                            if channel is not None and channel is previous:
+                                same_start, same_channel = data[: end + 1], channel
+                            previous = channel
+                        if channel is None:
+                            self._route_text(data, decode)
+                            continue
+                    buffer = channel._buffer
+                    buffer.append(data)
+                    waiter = channel._waiter
+                    if waiter is not None:  # its consumer waits: wake it after the burst
+                        channel._waiter = None
+                        wakes.add(waiter, buffer)
                 elif (
                     message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSING)
                     or message.type is aiohttp.WSMsgType.CLOSED
@@ -223,6 +225,17 @@ class NamespaceConnection:
                 f"{reason}. Pending requests on it failed; the next request reconnects."
             )
         )
+
+    def _route_text(self, data: str, decode: Callable[[str], Envelope | None]) -> None:
+        """A text frame off the hot path: decoded whole, then routed."""
+        envelope = decode(data)
+        if type(envelope) is ChannelSend:
+            # Fields in another order (the frame is still a whole channelSend).
+            channel = self._channels.get(str(envelope.channel_id))
+            if channel is not None:
+                channel._feed(data)
+        elif envelope is not None:
+            self._route(envelope)
 
     def _route(self, envelope: Envelope) -> None:
         if isinstance(envelope, RpcResult):

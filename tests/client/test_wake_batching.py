@@ -54,8 +54,9 @@ async def test_waiters_are_held_while_frames_keep_coming_but_never_past_the_boun
 
         return asyncio.create_task(reader())
 
-    # Held: with a bound no test run reaches, hundreds of iterations pass without a wake-up.
+    # Held: with bounds no test run reaches, hundreds of iterations pass without a wake-up.
     monkeypatch.setattr(wakes, "MAX_WAKE_DELAY", 3600.0)
+    monkeypatch.setattr(wakes, "ENOUGH_FRAMES", 10**9)
     held = WakeBatcher(loop)
     buffer: list[str] = []
     task = flood(buffer)
@@ -81,6 +82,26 @@ async def test_waiters_are_held_while_frames_keep_coming_but_never_past_the_boun
     assert not task2.done()
     stop.set()
     await asyncio.gather(task, task2)
+
+
+async def test_a_consumer_with_enough_frames_waiting_wakes_while_frames_keep_coming(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # One stream alone on a socket: holding it back would only let its frames pile up.
+    monkeypatch.setattr(wakes, "MAX_WAKE_DELAY", 3600.0)
+    loop = asyncio.get_running_loop()
+    batcher = WakeBatcher(loop)
+    buffer = ["frame"]
+    waiter = loop.create_future()
+    batcher.add(waiter, buffer)
+    iterations = 0
+    while not waiter.done():  # the reader takes a frame every iteration
+        assert iterations < 1000, "still held, under a time bound never reached"
+        buffer.append("frame")
+        await asyncio.sleep(0)
+        iterations += 1
+    assert len(buffer) >= wakes.ENOUGH_FRAMES
+    assert iterations <= 2 * wakes.ENOUGH_FRAMES + 5
 
 
 async def test_flush_wakes_everyone_at_once_and_skips_cancelled_waiters() -> None:

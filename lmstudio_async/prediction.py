@@ -92,7 +92,7 @@ class AsyncPredictionStream:
         #: Fragments need nothing but collecting (no callback, first token seen, not cancelled).
         self._plain_fragments = False
         on_progress = callbacks.on_prompt_processing_progress
-        self._prompt_progress = ProgressReporter(on_progress) if on_progress else None
+        self._prompt_progress = None if on_progress is None else ProgressReporter(on_progress)
 
     def __repr__(self) -> str:
         state = "done" if self._result else "running" if self._channel else "not started"
@@ -357,7 +357,7 @@ class AsyncPredictionStream:
 
     async def _finish(self, success: PredictionSuccess) -> None:
         content = "".join(self._parts)
-        tool_calls = self._tool_calls or ToolCallCollector()
+        tool_calls = ToolCallCollector() if self._tool_calls is None else self._tool_calls
         self._result = PredictionResult(
             content=content,
             stats=success.stats,

@@ -41,7 +41,7 @@ def main() -> None:
         "--stream-fragments", type=int, default=100, help="length of each concurrent stream"
     )
     parser.add_argument(
-        "--concurrent-rounds", type=int, default=4, help="rounds of the concurrent table"
+        "--concurrent-rounds", type=int, default=8, help="rounds of the concurrent table"
     )
     parser.add_argument(
         "--pair-rounds",

@@ -55,6 +55,12 @@ __all__ = ["AsyncPredictionStream", "PredictionResult", "PredictionCallbacks"]
 
 logger = logging.getLogger("lmstudio_async")
 
+#: Iteration decodes this many frames at a time. Decoded packets and fragments count
+#: towards the cyclic GC's next collection while they are alive (even untracked ones),
+#: so decoding a whole burst of thousands at once set off collections that a bare
+#: one-at-a-time loop never does; the per-call cost of a pull is small beside 64 frames.
+_ITERATION_BATCH = 64
+
 
 class AsyncPredictionStream:
     """A prediction in progress: ``async for fragment in stream``, then ``stream.result()``.
@@ -234,7 +240,7 @@ class AsyncPredictionStream:
 
     async def _fragments(self) -> AsyncIterator[LlmPredictionFragment]:
         try:
-            while batch := await self.next_batch():
+            while batch := await self._pull(_ITERATION_BATCH):
                 for fragment in batch:
                     yield fragment
                 del batch  # not kept alive while the next one is awaited
@@ -252,6 +258,10 @@ class AsyncPredictionStream:
         Lets a consumer take many fragments per wake-up (the blocking API pulls
         fragments across threads this way). One task at a time may pull.
         """
+        return await self._pull(None)
+
+    async def _pull(self, limit: int | None) -> list[LlmPredictionFragment]:
+        """:meth:`next_batch`, decoding at most ``limit`` frames."""
         if self._error is not None:
             raise self._error
         if self._result is not None:
@@ -285,7 +295,7 @@ class AsyncPredictionStream:
                         await self._handle(None)  # ended without a result: raises
                     await channel.wait()
                     continue
-                packets = channel.take()
+                packets = channel.take(limit)
                 fragments: list[LlmPredictionFragment] = []
                 plain = self._plain_fragments
                 for packet in packets:

@@ -77,6 +77,7 @@ class Channel(Generic[T]):
         "_loop",
         "_owner",
         "_pending",
+        "_taken",
         "_timeout",
         "_timer",
         "_waiter",
@@ -103,6 +104,8 @@ class Channel(Generic[T]):
         #: Whole ``channelSend`` frames, not decoded yet (the reader appends, ``take``
         #: decodes and empties it in place).
         self._buffer: list[str] = []
+        #: How many frames at the start of the buffer were taken already (``take(limit)``).
+        self._taken = 0
         #: Packets decoded but not handed out yet (``receive`` gives one at a time; made
         #: on first use, as streams take whole batches).
         self._pending: deque[T] | None = None
@@ -155,18 +158,27 @@ class Channel(Generic[T]):
     @property
     def has_packets(self) -> bool:
         """Something was received and not taken yet."""
-        return bool(self._buffer or self._pending)
+        return len(self._buffer) > self._taken or bool(self._pending)
 
-    def take(self) -> list[T]:
-        """Every packet received so far, without waiting (``[]`` if none).
+    def take(self, limit: int | None = None) -> list[T]:
+        """Every packet received so far (at most ``limit`` frames of them), without
+        waiting (``[]`` if none).
 
         Raises the channel's error once the buffer is drained and the channel failed.
         """
         frames = self._buffer
         pending = self._pending
-        if frames:
-            packets = self._decoder.decode_frames(frames)
-            frames.clear()  # the same list again: one less live object per wait
+        start = self._taken
+        if len(frames) > start:
+            if limit is not None and len(frames) - start > limit:
+                # The rest stays raw: decoded objects, even untracked ones, count towards
+                # the garbage collector's next collection while they are alive.
+                self._taken = start + limit
+                packets = self._decoder.decode_frames(frames[start : start + limit])
+            else:
+                packets = self._decoder.decode_frames(frames[start:] if start else frames)
+                frames.clear()  # the same list again: one less live object per wait
+                self._taken = 0
             if pending:
                 packets[:0] = pending
                 pending.clear()
@@ -187,7 +199,7 @@ class Channel(Generic[T]):
         while True:
             if pending:
                 return pending.popleft()
-            if self._buffer:
+            if len(self._buffer) > self._taken:
                 pending.extend(self.take())
                 continue
             if self._ended:
@@ -217,7 +229,7 @@ class Channel(Generic[T]):
         reader, the wake batcher, the idle timer) has already forgotten it, or finds it
         done, so nothing needs cleaning up after the await.
         """
-        if self._buffer or self._pending or self._ended:
+        if len(self._buffer) > self._taken or self._pending or self._ended:
             return _READY
         loop = self._loop
         waiter = loop.create_future()
@@ -290,4 +302,5 @@ class Channel(Generic[T]):
         self._owner.release_channel(self.channel_id)
         self._end()
         self._buffer = []
+        self._taken = 0
         self._pending = None

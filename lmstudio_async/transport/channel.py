@@ -199,7 +199,7 @@ class Channel(Generic[T]):
         while True:
             if pending:
                 return pending.popleft()
-            if len(self._buffer) > self._taken:
+            if self.has_packets:
                 pending.extend(self.take())
                 continue
             if self._ended:
@@ -229,7 +229,7 @@ class Channel(Generic[T]):
         reader, the wake batcher, the idle timer) has already forgotten it, or finds it
         done, so nothing needs cleaning up after the await.
         """
-        if len(self._buffer) > self._taken or self._pending or self._ended:
+        if self.has_packets or self._ended:
             return _READY
         loop = self._loop
         waiter = loop.create_future()

@@ -58,6 +58,9 @@ _TEXT = aiohttp.WSMsgType.TEXT
 _CHANNEL_SEND_PREFIX = '{"type":"channelSend","channelId":'
 _ID_START = len(_CHANNEL_SEND_PREFIX)
 
+# How long closing waits for frames already queued (such as cancels) to be sent.
+_FLUSH_SECONDS = 1.0
+
 
 class _NoChannel:
     """Stands for "no run of frames yet" in the reader: as if a closed channel."""
@@ -66,8 +69,6 @@ class _NoChannel:
 
 
 _NO_CHANNEL = _NoChannel()
-# How long closing waits for frames already queued (such as cancels) to be sent.
-_FLUSH_SECONDS = 1.0
 
 
 _readers: weakref.WeakSet[asyncio.Task[None]] = weakref.WeakSet()

@@ -59,11 +59,13 @@ class CompleteRawTextParameter(WireStruct, kw_only=True):
     ignore_server_session_config: bool | None = None
 
 
-class LlmPredictionFragment(WireStruct, kw_only=True, omit_defaults=False):
+class LlmPredictionFragment(WireStruct, kw_only=True, omit_defaults=False, gc=False):
     """A piece of generated text, as the server streamed it.
 
     Every field is always encoded: R54 requires the first four, JS HEAD also
     ``isStructural``. The defaults only make decoding older servers lenient.
+    Not GC-capable (its fields are scalars, so it is never part of a cycle): a burst's
+    thousands of fragments then never set off the cyclic garbage collector.
     """
 
     content: str

@@ -77,6 +77,7 @@ class Channel(Generic[T]):
         "_loop",
         "_owner",
         "_pending",
+        "_quiet",
         "_taken",
         "_timeout",
         "_timer",
@@ -111,6 +112,9 @@ class Channel(Generic[T]):
         self._pending: deque[T] | None = None
         self._loop = asyncio.get_running_loop()
         self._waiter: asyncio.Future[None] | None = None
+        #: Open, and its consumer is not waiting: the reader may append its frames without
+        #: looking at anything else (kept in step with ``_waiter`` and ``_ended``).
+        self._quiet = True
         self._deadline = 0.0
         self._timer: asyncio.TimerHandle | None = None
         self._ended = False
@@ -131,6 +135,7 @@ class Channel(Generic[T]):
 
     def _wake(self) -> None:
         waiter, self._waiter = self._waiter, None
+        self._quiet = not self._ended
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
 
@@ -234,6 +239,7 @@ class Channel(Generic[T]):
         loop = self._loop
         waiter = loop.create_future()
         self._waiter = waiter
+        self._quiet = False
         timeout = self._timeout
         if timeout != math.inf:
             self._deadline = loop.time() + timeout

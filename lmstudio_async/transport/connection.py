@@ -65,7 +65,10 @@ _FLUSH_SECONDS = 1.0
 class _NoChannel:
     """Stands for "no run of frames yet" in the reader: as if a closed channel."""
 
-    _ended = True
+    _quiet = False
+
+    def append(self, frame: str) -> None:
+        """Never called: the reader appends only to a quiet channel's buffer."""
 
 
 _NO_CHANNEL = _NoChannel()
@@ -170,10 +173,12 @@ class NamespaceConnection:
             decode = SERVER_MESSAGE_DECODER.decode_or_warn
             receive = ws.receive
             routes = self._channels
-            # The channel of the last run of frames for one channel, and their common start
-            # (up to the comma after the id): a stream's frames then cost one prefix test.
+            # The channel of the last run of frames for one channel, their common start (up
+            # to the comma after the id) and its buffer's append: while that channel is open
+            # and its consumer is not waiting (``_quiet``), a frame costs one prefix test.
             same_start = _CHANNEL_SEND_PREFIX
             same_channel: Any = _NO_CHANNEL
+            same_append: Callable[[str], None] = _NO_CHANNEL.append
             previous: Channel[Any] | None = None
             while True:
                 message = await receive()
@@ -181,24 +186,26 @@ class NamespaceConnection:
                     data = message.data
                     # The hot path: a channelSend in the usual field order, routed by the
                     # text of its channel id; the channel decodes the whole frame once, typed.
-                    if data.startswith(same_start) and not same_channel._ended:
-                        channel = same_channel
-                    else:
-                        channel = None
-                        if data.startswith(_CHANNEL_SEND_PREFIX):
-                            end = data.find(",", _ID_START)
-                            channel = routes.get(data[_ID_START:end])
-                            if channel is not None and channel is previous:
-                                same_start, same_channel = data[: end + 1], channel
-                            previous = channel
-                        if channel is None:
-                            self._route_text(data, decode)
-                            continue
+                    if data.startswith(same_start) and same_channel._quiet:
+                        same_append(data)
+                        continue
+                    channel = None
+                    if data.startswith(_CHANNEL_SEND_PREFIX):
+                        end = data.find(",", _ID_START)
+                        channel = routes.get(data[_ID_START:end])
+                        if channel is not None and channel is previous:
+                            same_start, same_channel = data[: end + 1], channel
+                            same_append = channel._buffer.append
+                        previous = channel
+                    if channel is None:
+                        self._route_text(data, decode)
+                        continue
                     buffer = channel._buffer
                     buffer.append(data)
                     waiter = channel._waiter
                     if waiter is not None:  # its consumer waits: wake it after the burst
                         channel._waiter = None
+                        channel._quiet = not channel._ended
                         wakes.add(waiter, buffer)
                 elif (
                     message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSING)

@@ -95,3 +95,39 @@ async def test_the_idle_timeout_counts_from_the_last_packet(
             async for _packet in channel:
                 seen += 1
         assert seen == 12
+
+
+async def test_a_waiting_consumer_gets_each_packet_while_its_channel_is_open(
+    scripted_peer: Callable[[Script], Awaitable[str]],  # noqa: F811
+) -> None:
+    """The peer sends the next packet only once the consumer has the previous one, so a
+    packet held back until the channel ends would stall the exchange (the reader appends
+    a run of one channel's frames on a fast path, which must still wake a waiting consumer).
+    """
+    received: asyncio.Queue[str] = asyncio.Queue()
+    stalled: list[int] = []
+
+    async def script(ws: web.WebSocketResponse, create: dict[str, Any]) -> None:
+        cid = create["channelId"]
+        for i in range(8):
+            await send_raw(
+                ws, {"type": "channelSend", "channelId": cid, "message": fragment(str(i))}
+            )
+            try:
+                # A safety net only: the consumer has each packet within milliseconds.
+                assert await asyncio.wait_for(received.get(), 20) == str(i)
+            except asyncio.TimeoutError:
+                stalled.append(i)
+                break
+        await send_raw(ws, {"type": "channelClose", "channelId": cid})
+
+    host = await scripted_peer(script)
+    async with AsyncClient(host) as client:
+        channel = await client._open_channel("llm", "predict", {}, PREDICT)
+        contents = []
+        async for packet in channel:
+            assert isinstance(packet, FragmentPacket)
+            contents.append(packet.fragment.content)
+            received.put_nowait(packet.fragment.content)
+    assert stalled == [], f"packet {stalled} reached the consumer only when the channel ended"
+    assert contents == [str(i) for i in range(8)]

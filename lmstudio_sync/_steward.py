@@ -53,10 +53,7 @@ BACKGROUND_GRACE = 0.5
 
 def running_loop() -> asyncio.AbstractEventLoop | None:
     """The event loop running in this thread, if any."""
-    try:
-        return asyncio.get_running_loop()
-    except RuntimeError:
-        return None
+    return asyncio._get_running_loop()  # public in asyncio's __all__; no exception to raise
 
 
 class LoopSteward:
@@ -77,6 +74,12 @@ class LoopSteward:
         self._stopping = False
         self._last_run = time.monotonic()
         self._serving: asyncio.Task[Any] | None = None
+        #: Tasks made on the loop (by its task factory), and how many there were at the
+        #: last look for tasks left behind: a call that made none needs no look.
+        self._tasks_made = 0
+        self._tasks_seen = 0
+        self._left_behind = False
+        loop.set_task_factory(self._make_task)
         self.thread = threading.Thread(target=self._serve_forever, name=name, daemon=True)
         self.thread.start()
 
@@ -96,7 +99,7 @@ class LoopSteward:
             self._owner_thread = None
             self._last_run = time.monotonic()
         self.owner.release()
-        if self._depth == 0 and (self._handed or self._background_pending()):
+        if self._depth == 0 and (self._handed or self._maybe_left_behind()):
             self._wake.set()  # work that must go on after this call: the steward takes over
 
     def owned_here(self) -> bool:
@@ -120,7 +123,8 @@ class LoopSteward:
         """
         loop = self.loop
         driving = [True]  # cleared if this thread stops waiting before the task ends
-        task = loop.create_task(_stopping_when_done(function, args, kwargs, driving))
+        # Not through the loop's task factory: the call's own task is not left behind.
+        task = asyncio.Task(_stopping_when_done(function, args, kwargs, driving), loop=loop)
         interrupted: list[asyncio.TimerHandle] = []
         restore = _cancel_on_sigint(task, interrupted, grace)
         try:
@@ -233,8 +237,21 @@ class LoopSteward:
             if task is not current and not task.done() and not is_reader_task(task)
         ]
 
-    def _background_pending(self) -> bool:
-        return bool(self._background_tasks())
+    def _maybe_left_behind(self) -> bool:
+        """Whether unfinished tasks other than readers may remain (only looked for when
+        tasks were made since the last look, or that look found some)."""
+        made = self._tasks_made
+        if made == self._tasks_seen and not self._left_behind:
+            return False
+        self._tasks_seen = made
+        self._left_behind = bool(self._background_tasks())
+        return self._left_behind
+
+    def _make_task(
+        self, loop: asyncio.AbstractEventLoop, coro: Any, **kwargs: Any
+    ) -> asyncio.Task[Any]:
+        self._tasks_made += 1
+        return asyncio.Task(coro, loop=loop, **kwargs)
 
     def stop(self, timeout: float) -> None:
         """Stop the steward thread (the loop's tasks must be cancelled already)."""

@@ -3,6 +3,7 @@ itself to the loop's thread otherwise, and an idle client still keeps its connec
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from typing import Any
@@ -58,6 +59,29 @@ def test_calls_from_another_thread_during_a_long_call_are_handed_over_and_comple
         assert during == alone
         assert result.stats.predicted_tokens_count == 150
         assert len(result.content.split()) >= 100  # the long call was not disturbed
+
+
+def test_a_task_a_call_leaves_behind_runs_on_while_the_caller_does_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Work a call starts and does not wait for (a cancel frame, say) must not wait for the
+    next call: the steward runs the loop for it (idle slices are switched off here)."""
+    monkeypatch.setattr(_steward, "SERVICE_INTERVAL", 3600.0)
+    finished = threading.Event()
+
+    async def start_and_return() -> None:
+        async def later() -> None:
+            await asyncio.sleep(0.05)
+            finished.set()
+
+        asyncio.get_running_loop().create_task(later())
+
+    portal = Portal()
+    try:
+        portal.call(start_and_return)
+        assert finished.wait(30), "the task waited for the next call"  # a safety net only
+    finally:
+        portal.stop()
 
 
 def test_callbacks_may_make_blocking_calls_and_iterate_streams(lms_llm: lms.LLM) -> None:

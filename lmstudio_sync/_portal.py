@@ -16,10 +16,8 @@ from __future__ import annotations
 
 import asyncio
 import atexit
-import collections
 import concurrent.futures
 import contextlib
-import functools
 import inspect
 import itertools
 import threading
@@ -28,7 +26,6 @@ from collections.abc import Awaitable, Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
 from lmstudio_async.errors import (
-    LMStudioCancelledError,
     LMStudioRuntimeError,
     LMStudioValueError,
 )
@@ -161,70 +158,20 @@ class Portal:
     def iterate(self, fetch: Callable[[], Awaitable[list[T]]]) -> Iterator[T]:
         """Yield the items of ``fetch()`` batches until one is empty.
 
-        A task on the loop fetches batch after batch and hands each to this thread
-        through its queue (in order with any callbacks), so the cost of crossing
-        threads is paid per batch, and batches are fetched while this thread is
-        still busy with the previous one. Leaving early, or Ctrl-C, cancels that
-        task, and with it the work behind ``fetch``.
+        Each batch is one blocking call (see :meth:`call`): it runs the loop in this
+        thread when the loop is free, so a stream costs no thread switch at all, and
+        crosses threads once per batch when the loop runs elsewhere. As in async
+        iteration, nothing is read while this thread is busy with a batch: a thread
+        pumping batches ahead (the earlier design) cost more than it saved, since its
+        work and this thread's contend for the GIL and bounce the fragments between
+        cores. Ctrl-C cancels the fetch in flight; whoever iterates closes the work
+        behind ``fetch`` when leaving early.
         """
-        steward = self._ensure_loop()
-        self._check_caller(running_loop())
-        loop = steward.loop
-        caller = _CallerQueue.current()
-        # Batches, the end ([]) and failures all come through the caller's queue, in order:
-        # nothing may overtake a batch still waiting there.
-        batches: collections.deque[list[T]] = collections.deque()
-        failures: list[BaseException] = []
-        done: concurrent.futures.Future[None] = concurrent.futures.Future()
-        tasks: list[asyncio.Task[None]] = []
-
-        async def pump() -> None:
-            while True:
-                batch = await fetch()
-                caller.put(functools.partial(batches.append, batch))
-                if not batch:
-                    return
-
-        def finished(task: asyncio.Task[None]) -> None:
-            steward.handed_done()
-            if task.cancelled():
-                failure: BaseException | None = LMStudioCancelledError(
-                    "The stream was cancelled (its client was closed?)."
-                )
-            else:
-                failure = task.exception()
-            if failure is not None:
-                caller.put(functools.partial(failures.append, failure))
-            done.set_result(None)
-            caller.put(None)
-
-        def start() -> None:
-            task = loop.create_task(pump())
-            tasks.append(task)
-            task.add_done_callback(finished)
-
-        steward.hand_over(start)
-        try:
-            while True:
-                while not batches and not failures:
-                    if steward.owned_here():
-                        # Iterated from a callback of a call that runs the loop in this
-                        # thread: run the loop until the pump hands something over.
-                        loop.run_forever()
-                        caller.run_ready()
-                    else:
-                        caller.run_one()
-                if not batches:
-                    raise hide_internal_frames(failures[0])
-                batch = batches.popleft()
-                if not batch:
-                    return
-                yield from batch
-        except BaseException as exc:
-            loop.call_soon_threadsafe(lambda: [task.cancel() for task in tasks])
-            if isinstance(exc, KeyboardInterrupt):
-                caller.run_until(done, timeout=CANCEL_GRACE_SECONDS)
-            raise
+        while True:
+            batch = self.call(fetch)
+            if not batch:
+                return
+            yield from batch
 
     def callback(
         self, function: Callable[..., object] | None

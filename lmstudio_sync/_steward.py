@@ -8,7 +8,7 @@ or the calling thread runs an event loop of its own (a notebook), the call is
 handed to the loop where it runs, and waits for its result as before.
 
 The steward thread runs the loop whenever no caller does and something needs it:
-work handed over (calls from other threads, streams pumping batches), tasks a call
+work handed over (calls made while another thread ran the loop), tasks a call
 left behind (a cancel still to be sent), and, every few seconds while the client is idle,
 a short slice that reads what arrived and answers the server's heartbeats.
 

@@ -118,8 +118,8 @@ class PredictionStream(SyncTwin):
         """Every fragment that has arrived, waiting for at least one; ``[]`` once the
         prediction is over. Callbacks fire as they do during iteration.
 
-        Lets a consumer take many fragments per wake-up (the blocking API pulls
-        fragments across threads this way). One task at a time may pull.
+        Lets a consumer take many fragments per wake-up (the blocking API iterates
+        this way, a blocking call per batch). One task at a time may pull.
         """
         result: list[LlmPredictionFragment] = self._wrap(self._portal.call(self._async.next_batch))
         return result

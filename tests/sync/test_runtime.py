@@ -22,6 +22,7 @@ from lmstudio_async import LMStudioRuntimeError, LMStudioTimeoutError, LMStudioV
 from lmstudio_async.testing import ServerProcess
 from lmstudio_async.testing.images import png
 from lmstudio_sync._runtime import Portal
+from lmstudio_sync._steward import LoopSteward
 from tests.eventually import eventually_sync
 
 LLAMA = "llama-3.2-1b-instruct"
@@ -84,24 +85,26 @@ def test_async_callbacks_are_refused_with_a_clear_error(client: lms.Client) -> N
         llm.respond("Hi", on_prediction_fragment=on_fragment)
 
 
-def test_streams_cross_threads_in_batches_not_per_fragment(
+def test_a_stream_iterated_where_the_loop_is_free_crosses_no_threads(
     lmstudio_server_factory: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Each batch is a blocking call that runs the loop in the iterating thread: nothing
+    is handed to another thread, let alone once per fragment."""
     server = lmstudio_server_factory("--reply-tokens", "3000:3000")
-    calls = 0
-    original = Portal.call
+    hand_overs = 0
+    original = LoopSteward.hand_over
 
-    def counting(self: Portal, *args: Any, **kwargs: Any) -> Any:
-        nonlocal calls
-        calls += 1
-        return original(self, *args, **kwargs)
+    def counting(self: LoopSteward, callback: Any) -> None:
+        nonlocal hand_overs
+        hand_overs += 1
+        original(self, callback)
 
     with lms.Client(server.api_host) as client:
         llm = client.llm.model(LLAMA)
-        monkeypatch.setattr(Portal, "call", counting)
+        monkeypatch.setattr(LoopSteward, "hand_over", counting)
         fragments = sum(1 for _ in llm.respond_stream("A long one"))
     assert fragments == 3000
-    assert calls < fragments / 4, f"{calls} hand-overs for {fragments} fragments"
+    assert hand_overs == 0
 
 
 def test_every_batch_arrives_even_when_the_producer_finishes_first() -> None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
-import math
 import weakref
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -21,7 +20,6 @@ import aiohttp
 
 from ..errors import (
     LMStudioServerError,
-    LMStudioTimeoutError,
     LMStudioWebsocketError,
 )
 from ..protocol import (
@@ -40,6 +38,7 @@ from ..protocol import (
     encode,
     to_raw,
 )
+from .calls import PendingCalls
 from .channel import Channel
 from .credentials import Credentials
 from .handshake import authenticate, open_websocket
@@ -100,7 +99,6 @@ class NamespaceConnection:
         self._session = session
         self._ws: aiohttp.ClientWebSocketResponse[bool] | None = None
         self._reader: asyncio.Task[None] | None = None
-        self._calls: dict[int, tuple[asyncio.Future[Raw], str]] = {}
         #: Open channels, keyed by their id as frames write it (the reader's hot path looks
         #: them up by that text without parsing it).
         self._channels: dict[str, Channel[Any]] = {}
@@ -111,6 +109,7 @@ class NamespaceConnection:
         self._background: set[asyncio.Task[None]] = set()
         self._wakes: WakeBatcher | None = None
         self.timer_context = contextvars.Context()
+        self._calls = PendingCalls(namespace, self.timer_context)
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else "open"
@@ -247,11 +246,11 @@ class NamespaceConnection:
 
     def _route(self, envelope: Envelope) -> None:
         if isinstance(envelope, RpcResult):
-            pending = self._calls.pop(envelope.call_id, None)
+            pending = self._calls.pop(envelope.call_id)
             if pending is not None and not pending[0].done():
                 pending[0].set_result(envelope.result)
         elif isinstance(envelope, RpcError):
-            pending = self._calls.pop(envelope.call_id, None)
+            pending = self._calls.pop(envelope.call_id)
             if pending is not None and not pending[0].done():
                 future, endpoint = pending
                 prefix = f"{self.namespace}/{endpoint}"
@@ -281,10 +280,7 @@ class NamespaceConnection:
     def _fail_all(self, error: LMStudioWebsocketError) -> None:
         self._closed = True
         self._failure = error
-        calls, self._calls = self._calls, {}
-        for future, _endpoint in calls.values():
-            if not future.done():
-                future.set_exception(error)
+        self._calls.fail_all(error)
         channels = list(self._channels.values())
         self._channels.clear()  # in place: the reader holds this dict
         for channel in channels:
@@ -329,30 +325,17 @@ class NamespaceConnection:
         """Make one RPC and return its raw ``result`` (empty for void results)."""
         call_id = self._next_call_id
         self._next_call_id += 1
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[Raw] = loop.create_future()
-        self._calls[call_id] = (future, endpoint)
-        timer = None
+        future: asyncio.Future[Raw] = asyncio.get_running_loop().create_future()
+        calls = self._calls
+        calls.add(call_id, future, endpoint)
         try:
             await self.send(
                 RpcCall(endpoint=endpoint, call_id=call_id, parameter=to_raw(parameter))
             )
-            if not math.isinf(timeout):
-                timer = loop.call_later(timeout, self._expire_call, future, endpoint, timeout)
+            calls.start_clock(call_id, timeout)
             return await future
         finally:
-            self._calls.pop(call_id, None)
-            if timer is not None:
-                timer.cancel()
-
-    def _expire_call(self, future: asyncio.Future[Raw], endpoint: str, timeout: float) -> None:
-        if not future.done():
-            future.set_exception(
-                LMStudioTimeoutError(
-                    f"LM Studio did not answer {self.namespace}/{endpoint} within {timeout:g} s. "
-                    "The server may be busy or stuck; raise `timeout` if this is expected."
-                )
-            )
+            calls.pop(call_id)
 
     async def open_channel(
         self,

@@ -69,9 +69,3 @@ class CallerQueue:
                 return
             if item is not None:
                 item()
-
-    def run_one(self) -> None:
-        """Wait for one queued item and run it."""
-        item = self._items.get()
-        if item is not None:
-            item()

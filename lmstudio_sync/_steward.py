@@ -64,7 +64,6 @@ class LoopSteward:
         #: Held by whichever thread runs the loop; re-entrant, because a callback that a
         #: call runs in its own thread may make a blocking call of its own.
         self.owner = threading.RLock()
-        self._owner_thread: int | None = None
         self._depth = 0
         self._handed = 0
         self._handed_lock = threading.Lock()
@@ -89,21 +88,16 @@ class LoopSteward:
         """Take the loop for this thread, if it is free (or already this thread's)."""
         if not self.owner.acquire(blocking=False):
             return False
-        self._owner_thread = threading.get_ident()
         self._depth += 1
         return True
 
     def release(self) -> None:
         self._depth -= 1
         if self._depth == 0:
-            self._owner_thread = None
             self._last_run = time.monotonic()
         self.owner.release()
         if self._depth == 0 and (self._handed or self._maybe_left_behind()):
             self._wake.set()  # work that must go on after this call: the steward takes over
-
-    def owned_here(self) -> bool:
-        return self._owner_thread == threading.get_ident()
 
     def run_here(
         self,

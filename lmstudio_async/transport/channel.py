@@ -133,9 +133,14 @@ class Channel(Generic[T]):
         if self._waiter is not None:
             self._wake()
 
-    def _wake(self) -> None:
+    def _take_waiter(self) -> asyncio.Future[None] | None:
+        """The waiting consumer's future, forgotten here: whoever takes it resolves it."""
         waiter, self._waiter = self._waiter, None
         self._quiet = not self._ended
+        return waiter
+
+    def _wake(self) -> None:
+        waiter = self._take_waiter()
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
 

@@ -203,8 +203,7 @@ class NamespaceConnection:
                     buffer.append(data)
                     waiter = channel._waiter
                     if waiter is not None:  # its consumer waits: wake it after the burst
-                        channel._waiter = None
-                        channel._quiet = not channel._ended
+                        channel._take_waiter()
                         wakes.add(waiter, buffer)
                 elif (
                     message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSING)
